@@ -1,0 +1,24 @@
+"""Entry point for ``vg-desktop``, ``python -m vg_desktop`` and the frozen bundle.
+
+``vg-desktop run ...`` is the headless command line (no Qt imported); anything else opens the
+window.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if args and args[0] == "run":
+        from .cli import main as cli_main
+
+        return cli_main(args[1:])
+    from .app import main as app_main
+
+    return app_main(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

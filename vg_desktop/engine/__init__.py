@@ -1,0 +1,65 @@
+"""The pure-NumPy engine: no Qt anywhere below this package (a test enforces it).
+
+Typical use::
+
+    from vg_desktop.engine import NetworkConfig, Network, make_dataset
+    net = Network(NetworkConfig(depth=20, activation="sigmoid"), n_inputs=2, n_classes=2)
+    x, y = make_dataset("spiral", n=256, noise=0.1, seed=0)
+    stats = net.gradients(x, y)
+    stats.signal_grad_norms   # ||dL/dz_l|| per hidden layer, input -> output
+"""
+
+from .activations import ACTIVATION_FUNCTIONS, Activation, get_activation
+from .config import (
+    ACTIVATIONS,
+    BATCH_RANGE,
+    DATASETS,
+    DEPTH_RANGE,
+    DTYPES,
+    GAIN_RANGE,
+    INITS,
+    LEARNING_RATE_RANGE,
+    NORMALIZATIONS,
+    WIDTH_RANGE,
+    DataConfig,
+    ExperimentConfig,
+    NetworkConfig,
+    TrainConfig,
+)
+from .datasets import dataset_from_config, make_dataset
+from .experiment import ExperimentFileError, load_experiment, save_experiment
+from .history import RunHistory
+from .network import Network, softmax_cross_entropy
+from .run import TrainingRun
+from .stats import StepStats, safe_norm
+
+__all__ = [
+    "ACTIVATIONS",
+    "ACTIVATION_FUNCTIONS",
+    "BATCH_RANGE",
+    "DATASETS",
+    "DEPTH_RANGE",
+    "DTYPES",
+    "GAIN_RANGE",
+    "INITS",
+    "LEARNING_RATE_RANGE",
+    "NORMALIZATIONS",
+    "WIDTH_RANGE",
+    "Activation",
+    "DataConfig",
+    "ExperimentConfig",
+    "ExperimentFileError",
+    "Network",
+    "NetworkConfig",
+    "RunHistory",
+    "StepStats",
+    "TrainConfig",
+    "TrainingRun",
+    "dataset_from_config",
+    "get_activation",
+    "load_experiment",
+    "make_dataset",
+    "safe_norm",
+    "save_experiment",
+    "softmax_cross_entropy",
+]

@@ -1,0 +1,133 @@
+"""Validated, immutable settings for a network, its data and its training.
+
+Every allowed value and range lives here, once: the engine, the CLI, the GUI controls and the
+experiment files all read them from this module, so a value the GUI offers is a value the engine
+accepts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "linear")
+NORMALIZATIONS = ("none", "batch", "layer")
+INITS = ("normal", "small", "xavier", "he")
+DTYPES = ("float64", "float32")
+DATASETS = ("spiral", "circles", "moons", "xor", "blobs")
+
+DEPTH_RANGE = (1, 200)
+WIDTH_RANGE = (2, 256)
+GAIN_RANGE = (0.01, 20.0)
+SEED_RANGE = (0, 2**31 - 1)
+BATCH_RANGE = (1, 512)
+SAMPLES_RANGE = (16, 4096)
+NOISE_RANGE = (0.0, 1.0)
+LEARNING_RATE_RANGE = (1e-5, 10.0)
+MOMENTUM_RANGE = (0.0, 0.99)
+CLASSES_RANGE = (2, 8)
+
+
+def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+
+
+def _check_int(name: str, value: object, bounds: tuple[int, int]) -> None:
+    lo, hi = bounds
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
+
+
+def _check_float(name: str, value: object, bounds: tuple[float, float]) -> None:
+    lo, hi = bounds
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    # `not lo <= v <= hi` is also true for NaN, which must be refused too.
+    if not ok or not lo <= float(value) <= hi:
+        raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}")
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The architecture and its initialization; changing any field means a new network.
+
+    ``depth`` counts hidden layers. Hidden layer 1 maps the inputs to ``width`` units, layers
+    2..depth map width -> width, and a linear output layer maps width -> classes.
+    """
+
+    depth: int = 20
+    width: int = 32
+    activation: str = "sigmoid"
+    normalization: str = "none"
+    residual: bool = False
+    init: str = "xavier"
+    init_gain: float = 1.0
+    dtype: str = "float64"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_int("depth", self.depth, DEPTH_RANGE)
+        _check_int("width", self.width, WIDTH_RANGE)
+        _check_choice("activation", self.activation, ACTIVATIONS)
+        _check_choice("normalization", self.normalization, NORMALIZATIONS)
+        if not isinstance(self.residual, bool):
+            raise ValueError(f"residual must be true or false; got {self.residual!r}")
+        _check_choice("init", self.init, INITS)
+        _check_float("init_gain", self.init_gain, GAIN_RANGE)
+        _check_choice("dtype", self.dtype, DTYPES)
+        _check_int("seed", self.seed, SEED_RANGE)
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """A built-in 2-D dataset, regenerated identically from its seed."""
+
+    name: str = "spiral"
+    n_samples: int = 512
+    noise: float = 0.1
+    n_classes: int = 2
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _check_choice("dataset", self.name, DATASETS)
+        _check_int("n_samples", self.n_samples, SAMPLES_RANGE)
+        _check_float("noise", self.noise, NOISE_RANGE)
+        _check_int("n_classes", self.n_classes, CLASSES_RANGE)
+        _check_int("data seed", self.seed, SEED_RANGE)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Optimizer settings; these apply to a running network without rebuilding it."""
+
+    learning_rate: float = 0.1
+    momentum: float = 0.0
+    batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        _check_float("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
+        _check_float("momentum", self.momentum, MOMENTUM_RANGE)
+        _check_int("batch_size", self.batch_size, BATCH_RANGE)
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """Everything needed to reproduce a run exactly: network, data and training."""
+
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        if self.network.normalization == "batch" and self.train.batch_size < 2:
+            raise ValueError(
+                "batch normalization needs a batch size of at least 2: with one sample the batch "
+                "variance is zero and every pre-activation becomes beta"
+            )
+        if self.train.batch_size > self.data.n_samples:
+            raise ValueError(
+                f"batch_size ({self.train.batch_size}) cannot exceed the number of samples "
+                f"({self.data.n_samples})"
+            )
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,101 @@
+"""A bounded record of a run, per step and per layer, for curves, the heatmap and exports.
+
+Training can run for hours at thousands of steps per second, so the record keeps at most
+``capacity`` rows: when it fills up it drops every other row and from then on records every
+second step (then every fourth, ...). Memory stays flat, and the whole run stays visible at an
+even resolution.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FIELDS_PER_LAYER = (
+    "signal_grad_norm",
+    "weight_grad_norm",
+    "update_ratio",
+    "saturated_fraction",
+    "mean_derivative",
+)
+
+
+class RunHistory:
+    """Step, loss, accuracy, and per-layer (depth) statistics for recorded steps."""
+
+    def __init__(self, depth: int, capacity: int = 4096) -> None:
+        self.depth = depth
+        self.capacity = max(16, capacity - capacity % 2)
+        self.stride = 1
+        self._n = 0
+        self._steps = np.zeros(self.capacity, dtype=np.int64)
+        self._loss = np.zeros(self.capacity)
+        self._accuracy = np.zeros(self.capacity)
+        # Per-layer arrays hold depth + 1 columns; signal norms and saturation leave the output
+        # layer's column NaN (it has no activation).
+        self._layers = {f: np.full((self.capacity, depth + 1), np.nan) for f in FIELDS_PER_LAYER}
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, step: int, loss: float, accuracy: float, **layers: np.ndarray) -> None:
+        """Record one step (skipped unless it falls on the current stride)."""
+        if step % self.stride:
+            return
+        if self._n == self.capacity:
+            self._halve()
+            if step % self.stride:
+                return
+        i = self._n
+        self._steps[i], self._loss[i], self._accuracy[i] = step, loss, accuracy
+        for name, values in layers.items():
+            row = self._layers[name][i]
+            row[:] = np.nan
+            row[: len(values)] = values
+        self._n += 1
+
+    def _halve(self) -> None:
+        self.stride *= 2
+        keep = np.flatnonzero(self._steps[: self._n] % self.stride == 0)
+        k = len(keep)
+        self._steps[:k] = self._steps[keep]
+        self._loss[:k] = self._loss[keep]
+        self._accuracy[:k] = self._accuracy[keep]
+        for arr in self._layers.values():
+            arr[:k] = arr[keep]
+        self._n = k
+
+    @property
+    def steps(self) -> np.ndarray:
+        return self._steps[: self._n]
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self._loss[: self._n]
+
+    @property
+    def accuracy(self) -> np.ndarray:
+        return self._accuracy[: self._n]
+
+    def layer_field(self, name: str) -> np.ndarray:
+        """(rows, depth + 1) array of one per-layer field."""
+        return self._layers[name][: self._n]
+
+    def rows(self):
+        """Long-format rows (step, layer, loss, accuracy, *fields) for CSV/JSON export.
+
+        ``layer`` is 1-based; layer depth + 1 is the output layer.
+        """
+        for i in range(self._n):
+            for layer in range(self.depth + 1):
+                values = [float(self._layers[f][i, layer]) for f in FIELDS_PER_LAYER]
+                yield (
+                    int(self._steps[i]),
+                    layer + 1,
+                    float(self._loss[i]),
+                    float(self._accuracy[i]),
+                    *values,
+                )
+
+    def clear(self) -> None:
+        self._n = 0
+        self.stride = 1

@@ -1,0 +1,60 @@
+"""A training run: a network, its dataset and a seeded minibatch stream, stepped one SGD step at
+a time. The GUI worker and the headless CLI both drive this class, so they compute the same
+numbers for the same experiment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .config import ExperimentConfig, TrainConfig
+from .datasets import dataset_from_config
+from .network import Network
+from .stats import StepStats
+
+
+class TrainingRun:
+    """Owns a :class:`Network` and the data it learns; deterministic for a given config.
+
+    Minibatches are drawn by shuffling the dataset once per epoch with a generator seeded from the
+    network seed, so the same experiment always sees the same batches in the same order.
+    """
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.config = config
+        self.x, self.y = dataset_from_config(config.data)
+        self.network = Network(
+            config.network, n_inputs=self.x.shape[1], n_classes=config.data.n_classes
+        )
+        self._rng = np.random.default_rng([config.network.seed, 1])
+        self._order = np.empty(0, dtype=np.intp)
+        self._cursor = 0
+        self.step_count = 0
+
+    def set_train(self, train: TrainConfig) -> None:
+        """Change learning rate, momentum or batch size without rebuilding the network."""
+        self.config = replace(self.config, train=train)  # validates the combination
+
+    def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
+        size = self.config.train.batch_size
+        if self._cursor + size > len(self._order):
+            self._order = self._rng.permutation(len(self.x))
+            self._cursor = 0
+        idx = self._order[self._cursor : self._cursor + size]
+        self._cursor += size
+        return self.x[idx], self.y[idx]
+
+    def step(self) -> StepStats:
+        """One SGD step on the next minibatch."""
+        x, y = self.next_batch()
+        train = self.config.train
+        stats = self.network.train_step(x, y, train.learning_rate, train.momentum)
+        self.step_count += 1
+        return stats
+
+    def probe(self) -> StepStats:
+        """Statistics of the current parameters on the next batch, without training."""
+        x, y = self.next_batch()
+        return self.network.gradients(x, y, learning_rate=self.config.train.learning_rate)

@@ -1,0 +1,147 @@
+"""Per-step statistics and the numerically careful norms they are made of.
+
+Vanishing gradients live where naive arithmetic fails: a float32 sum of squares underflows to zero
+for entries below ~1e-19, and a float64 one below ~1e-154. Norms here are taken in float64 and
+rescaled by the largest entry whenever the plain sum of squares would leave the safe range, so a
+1e-200 gradient is reported as 1e-200, not 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Inside this range a float64 sum of squares has lost nothing to underflow or overflow.
+_SAFE_LOW = 1e-280
+_SAFE_HIGH = 1e280
+
+
+def safe_norm(a: np.ndarray) -> float:
+    """Euclidean (Frobenius) norm of ``a`` without underflow or overflow; NaN if ``a`` has NaN."""
+    flat = np.asarray(a).ravel()
+    if flat.size == 0:
+        return 0.0
+    flat = flat.astype(np.float64, copy=False)
+    ss = float(np.dot(flat, flat))
+    if _SAFE_LOW < ss < _SAFE_HIGH:
+        return float(np.sqrt(ss))
+    return _scaled_norm(flat)
+
+
+def _scaled_norm(flat: np.ndarray) -> float:
+    biggest = float(np.max(np.abs(flat)))
+    if biggest == 0.0 or not np.isfinite(biggest):
+        return float(np.nan) if np.isnan(flat).any() else biggest
+    scaled = flat / biggest
+    return biggest * float(np.sqrt(np.dot(scaled, scaled)))
+
+
+def segment_norms(flat: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Norms of the segments ``flat[starts[k]:ends[k]]``, in one pass over ``flat``.
+
+    The fast path sums squares per segment with one ``reduceat``; any segment whose sum left the
+    safe range is recomputed with :func:`safe_norm`.
+    """
+    flat64 = flat.astype(np.float64, copy=False)
+    bounds = np.empty(2 * len(starts), dtype=np.intp)
+    bounds[0::2] = starts
+    bounds[1::2] = ends
+    if bounds[-1] >= flat64.size:
+        # reduceat needs every index inside the array; sum the tail segment separately.
+        sums = np.add.reduceat(flat64 * flat64, bounds[:-1])[0::2]
+    else:
+        sums = np.add.reduceat(flat64 * flat64, bounds)[0::2]
+    norms = np.sqrt(sums)
+    unsafe = ~((sums > _SAFE_LOW) & (sums < _SAFE_HIGH))
+    for k in np.flatnonzero(unsafe):
+        norms[k] = safe_norm(flat64[starts[k] : ends[k]])
+    return norms
+
+
+def row_norms(stack: np.ndarray) -> np.ndarray:
+    """Norm of each ``stack[k]`` (any trailing shape), safe as :func:`safe_norm`."""
+    rows = stack.reshape(stack.shape[0], -1)
+    rows64 = rows.astype(np.float64, copy=False)
+    sums = np.einsum("ij,ij->i", rows64, rows64)
+    norms = np.sqrt(sums)
+    unsafe = ~((sums > _SAFE_LOW) & (sums < _SAFE_HIGH))
+    for k in np.flatnonzero(unsafe):
+        norms[k] = safe_norm(rows64[k])
+    return norms
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """What one forward + backward pass measured, every per-layer array in input -> output order.
+
+    Attributes
+    ----------
+    loss, accuracy
+        Mean softmax cross-entropy and the fraction classified correctly, on this batch.
+    weight_grad_norms
+        (depth + 1,) ‖dL/dW_l‖ for each hidden layer, then the output layer.
+    signal_grad_norms
+        (depth,) ‖dL/dz_l‖, the back-propagated signal at hidden layer l's linear output
+        z_l = h_{l-1} W_l + b_l (norm over the whole batch).
+    update_ratios
+        (depth + 1,) ‖ΔW_l‖ / ‖W_l‖ of the SGD step (for :meth:`Network.gradients`, the step
+        plain SGD would take at the given learning rate; NaN when no learning rate was given).
+    weight_norms
+        (depth + 1,) ‖W_l‖ before the step.
+    mean_derivatives
+        (depth,) mean of f'(u_l) over the batch and units: the factor layer l's activation
+        multiplies the gradient by, on average (0.2066 for sigmoid with u ~ N(0, 1)).
+    saturated_fractions
+        (depth,) share of units whose |f'(u)| is below 10 % of f's peak derivative (for ReLU: the
+        dead units, u <= 0).
+    predicted_signal_norms
+        (depth,) the chain-rule estimate of ‖dL/dz_l‖: start from the last hidden layer's measured
+        value and multiply, layer by layer toward the input, by |mean f'(u_l)| and the weight gain
+        ‖W_{l+1}‖_F / sqrt(fan_out). It models a plain stack; the gap to the measurement shows what
+        normalization or a residual path adds.
+    preactivations
+        list of depth arrays (batch, width): u_l, the inputs of each layer's activation.
+    """
+
+    loss: float
+    accuracy: float
+    weight_grad_norms: np.ndarray
+    signal_grad_norms: np.ndarray
+    update_ratios: np.ndarray
+    weight_norms: np.ndarray
+    mean_derivatives: np.ndarray
+    saturated_fractions: np.ndarray
+    predicted_signal_norms: np.ndarray
+    preactivations: list[np.ndarray]
+
+    @property
+    def finite(self) -> bool:
+        """False once the loss or any gradient norm is NaN or infinite (the run diverged)."""
+        return bool(
+            np.isfinite(self.loss)
+            and np.all(np.isfinite(self.weight_grad_norms))
+            and np.all(np.isfinite(self.signal_grad_norms))
+        )
+
+    @property
+    def depth(self) -> int:
+        return len(self.signal_grad_norms)
+
+
+def chain_rule_prediction(
+    last_signal_norm: float, mean_derivatives: np.ndarray, weight_gains: np.ndarray
+) -> np.ndarray:
+    """Chain-rule estimate of each hidden layer's ‖dL/dz_l‖ (see :class:`StepStats`).
+
+    ``weight_gains[l]`` is the gain of the weights *above* hidden layer l (for l = 0..depth-2).
+    """
+    depth = len(mean_derivatives)
+    factors = np.abs(mean_derivatives[:-1]) * weight_gains
+    pred = np.empty(depth)
+    pred[-1] = last_signal_norm
+    # pred[l] = pred[l + 1] * factor[l]: a reversed cumulative product.
+    if depth > 1:
+        with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+            pred[:-1] = last_signal_norm * np.cumprod(factors[::-1])[::-1]
+    return pred

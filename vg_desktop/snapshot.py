@@ -1,0 +1,165 @@
+"""Immutable snapshots: what the training worker sends the window (Qt-free, NumPy only).
+
+A snapshot crosses threads, so every array in it is a private copy marked read-only: the worker
+can keep training while the GUI draws, and neither can change what the other sees.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .engine import ExperimentConfig, StepStats
+
+# At most this many pre-activation values per layer travel in a snapshot; the engine's mean
+# derivative and saturated fraction are still computed on the whole batch.
+PREACTIVATION_SAMPLE = 1024
+
+
+def frozen(a: np.ndarray, dtype=np.float64) -> np.ndarray:
+    """A read-only copy of ``a``."""
+    out = np.array(a, dtype=dtype, copy=True)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
+class HistoryChunk:
+    """Per-step records for the steps trained since the previous snapshot (k rows)."""
+
+    steps: np.ndarray  # (k,) int
+    loss: np.ndarray  # (k,)
+    accuracy: np.ndarray  # (k,)
+    signal_grad_norms: np.ndarray  # (k, depth)
+    weight_grad_norms: np.ndarray  # (k, depth + 1)
+    update_ratios: np.ndarray  # (k, depth + 1)
+    saturated_fractions: np.ndarray  # (k, depth)
+    mean_derivatives: np.ndarray  # (k, depth)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    @staticmethod
+    def empty(depth: int) -> HistoryChunk:
+        return HistoryChunk(
+            steps=frozen(np.zeros(0), np.int64),
+            loss=frozen(np.zeros(0)),
+            accuracy=frozen(np.zeros(0)),
+            signal_grad_norms=frozen(np.zeros((0, depth))),
+            weight_grad_norms=frozen(np.zeros((0, depth + 1))),
+            update_ratios=frozen(np.zeros((0, depth + 1))),
+            saturated_fractions=frozen(np.zeros((0, depth))),
+            mean_derivatives=frozen(np.zeros((0, depth))),
+        )
+
+
+class HistoryRecorder:
+    """Collects per-step rows in the worker until the next snapshot takes them."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[int, StepStats]] = []
+
+    def add(self, step: int, stats: StepStats) -> None:
+        self._rows.append((step, stats))
+
+    def take(self, depth: int) -> HistoryChunk:
+        rows, self._rows = self._rows, []
+        if not rows:
+            return HistoryChunk.empty(depth)
+        stats = [s for _, s in rows]
+        return HistoryChunk(
+            steps=frozen([step for step, _ in rows], np.int64),
+            loss=frozen([s.loss for s in stats]),
+            accuracy=frozen([s.accuracy for s in stats]),
+            signal_grad_norms=frozen([s.signal_grad_norms for s in stats]),
+            weight_grad_norms=frozen([s.weight_grad_norms for s in stats]),
+            update_ratios=frozen([s.update_ratios for s in stats]),
+            saturated_fractions=frozen([s.saturated_fractions for s in stats]),
+            mean_derivatives=frozen([s.mean_derivatives for s in stats]),
+        )
+
+
+@dataclass(frozen=True)
+class DecisionGrid:
+    """The network's prediction on a regular grid over the data, in evaluation mode."""
+
+    xs: np.ndarray  # (nx,) grid x coordinates
+    ys: np.ndarray  # (ny,) grid y coordinates
+    predicted: np.ndarray  # (ny, nx) int: the class with the highest probability
+    confidence: np.ndarray  # (ny, nx) that class's probability, in [1/C, 1]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything one frame draws. Per-layer arrays run input -> output (layer 1 first)."""
+
+    run_id: int  # changes on every rebuild or reset: views drop what belongs to older runs
+    step: int  # SGD steps taken so far (0 before the first)
+    config: ExperimentConfig
+    loss: float
+    accuracy: float
+    signal_grad_norms: np.ndarray  # (depth,) ‖dL/dz_l‖
+    weight_grad_norms: np.ndarray  # (depth + 1,) ‖dL/dW_l‖, output layer last
+    update_ratios: np.ndarray  # (depth + 1,) ‖ΔW_l‖ / ‖W_l‖
+    mean_derivatives: np.ndarray  # (depth,) mean f'(u_l)
+    saturated_fractions: np.ndarray  # (depth,)
+    predicted_signal_norms: np.ndarray  # (depth,) chain-rule estimate of ‖dL/dz_l‖
+    preactivations: tuple[np.ndarray, ...]  # depth 1-D samples of u_l
+    data_x: np.ndarray  # (n, 2) the dataset
+    data_y: np.ndarray  # (n,)
+    history: HistoryChunk = field(repr=False)
+    decision: DecisionGrid | None = None
+    diverged: bool = False
+    message: str = ""  # why the run stopped, in words a student can read
+    steps_per_second: float = 0.0
+
+    @property
+    def depth(self) -> int:
+        return len(self.signal_grad_norms)
+
+
+def preactivation_sample(u: np.ndarray, limit: int = PREACTIVATION_SAMPLE) -> np.ndarray:
+    """The first samples of the (batch, width) minibatch, flattened, at most ``limit`` values.
+
+    Minibatches are drawn at random, so their first rows are an unbiased sample.
+    """
+    rows = max(1, min(u.shape[0], limit // max(u.shape[1], 1)))
+    return frozen(u[:rows].ravel())
+
+
+def snapshot_from_stats(
+    stats: StepStats,
+    *,
+    run_id: int,
+    step: int,
+    config: ExperimentConfig,
+    data_x: np.ndarray,
+    data_y: np.ndarray,
+    history: HistoryChunk,
+    decision: DecisionGrid | None = None,
+    steps_per_second: float = 0.0,
+    diverged: bool = False,
+    message: str = "",
+) -> Snapshot:
+    return Snapshot(
+        run_id=run_id,
+        step=step,
+        config=config,
+        loss=float(stats.loss),
+        accuracy=float(stats.accuracy),
+        signal_grad_norms=frozen(stats.signal_grad_norms),
+        weight_grad_norms=frozen(stats.weight_grad_norms),
+        update_ratios=frozen(stats.update_ratios),
+        mean_derivatives=frozen(stats.mean_derivatives),
+        saturated_fractions=frozen(stats.saturated_fractions),
+        predicted_signal_norms=frozen(stats.predicted_signal_norms),
+        preactivations=tuple(preactivation_sample(u) for u in stats.preactivations),
+        data_x=data_x,
+        data_y=data_y,
+        history=history,
+        decision=decision,
+        diverged=diverged,
+        message=message,
+        steps_per_second=steps_per_second,
+    )
