@@ -55,6 +55,10 @@ class TrainingRun:
         return stats
 
     def probe(self) -> StepStats:
-        """Statistics of the current parameters on the next batch, without training."""
-        x, y = self.next_batch()
-        return self.network.gradients(x, y, learning_rate=self.config.train.learning_rate)
+        """Statistics of the current parameters on a fixed batch (the first ``batch_size``
+        samples), without training and without advancing the minibatch stream: showing a
+        network never changes the batches it later trains on."""
+        size = self.config.train.batch_size
+        return self.network.gradients(
+            self.x[:size], self.y[:size], learning_rate=self.config.train.learning_rate
+        )

@@ -1,0 +1,62 @@
+"""Save screenshots of the main window for the README and for review.
+
+    python tools/screenshots.py docs/screenshots
+
+For each scenario (sigmoid depth 30, ReLU + He depth 30, sigmoid + batch norm depth 30) it trains
+a fixed number of steps and saves the window at 1920x1080 and at 1280x720 (projector size).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from vg_desktop.app import MainWindow  # noqa: E402
+from vg_desktop.engine import ExperimentConfig, NetworkConfig  # noqa: E402
+from vg_desktop.selftest import wait_until  # noqa: E402
+
+SCENARIOS = {
+    "sigmoid-depth30": NetworkConfig(depth=30, activation="sigmoid", init="xavier"),
+    "relu-he-depth30": NetworkConfig(depth=30, activation="relu", init="he"),
+    "sigmoid-batchnorm-depth30": NetworkConfig(depth=30, activation="sigmoid",
+                                               normalization="batch"),
+}
+SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
+STEPS = 150
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv)
+    for name, net in SCENARIOS.items():
+        for size_name, (w, h) in SIZES.items():
+            window = MainWindow()
+            window.resize(w, h)
+            window.show()
+            window.bars.set_animated(False)
+            wait_until(app, lambda win=window: win.frames_drawn > 0, 20, "first frame")
+            window.apply_config(replace(ExperimentConfig(), network=net))
+            window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
+            window.controller.play()
+            wait_until(app, lambda win=window, n=net: win._latest is not None
+                       and win._latest.config.network == n and win._latest.step >= STEPS,
+                       120, f"{STEPS} steps")
+            window.controller.pause()
+            window.layer.setValue(1)
+            wait_until(app, lambda win=window: win._latest.decision is not None
+                       and win._drawn is win._latest, 30, "decision regions")
+            app.processEvents()
+            path = out / (f"{name}.png" if size_name == "1920x1080" else f"{name}-{size_name}.png")
+            window.grab().save(str(path))
+            print(path)
+            window.close()
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))

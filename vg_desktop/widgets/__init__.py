@@ -1,0 +1,1 @@
+"""Qt widgets other than plots: the control panel and dialogs."""

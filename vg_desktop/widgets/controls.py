@@ -1,0 +1,315 @@
+"""The control panel: every setting of an experiment, each with a tooltip that says what it
+teaches, plus the run buttons. It knows nothing of the worker: it emits a validated
+:class:`ExperimentConfig` and the window decides what to do with it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..engine import (
+    ACTIVATION_FUNCTIONS,
+    BATCH_RANGE,
+    DATASETS,
+    DEPTH_RANGE,
+    DTYPES,
+    GAIN_RANGE,
+    INITS,
+    LEARNING_RATE_RANGE,
+    NORMALIZATIONS,
+    WIDTH_RANGE,
+    ExperimentConfig,
+    NetworkConfig,
+    TrainConfig,
+)
+from ..engine.config import MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE
+
+NORMALIZATION_LABELS = {"none": "None", "batch": "Batch norm", "layer": "Layer norm"}
+INIT_LABELS = {
+    "normal": "Normal N(0, 1)",
+    "small": "Small N(0, 0.01²)",
+    "xavier": "Xavier / Glorot",
+    "he": "He (Kaiming)",
+}
+DATASET_LABELS = {"spiral": "Spiral", "circles": "Circles", "moons": "Moons", "xor": "XOR",
+                  "blobs": "Blobs"}
+# (label, steps per frame); None = as fast as the machine allows
+SPEEDS = [("Slow motion (1 step/frame)", 1), ("2 steps/frame", 2), ("10 steps/frame", 10),
+          ("50 steps/frame", 50), ("Maximum", None)]
+
+TOOLTIPS = {
+    "Depth": "Number of hidden layers. Each sigmoid layer multiplies the gradient by at most "
+    "0.25, so more layers make the gradient reaching the first layers exponentially smaller.",
+    "Width": "Units per hidden layer. Outcomes depend on width too: with N(0, 1) weights, sigmoid "
+    "vanishes at width 16 but explodes at width 256.",
+    "Activation": "The nonlinearity after each layer. Sigmoid's derivative is at most 0.25; "
+    "ReLU's is 1 on its active side, so it does not shrink the gradient there.",
+    "Normalization": "Batch norm (Ioffe & Szegedy 2015) re-centers and re-scales each layer's "
+    "pre-activations so they stay where the activation's derivative is not small. Layer norm "
+    "does the same per sample.",
+    "Residual connections": "h = h_prev + f(z): an identity path carries the gradient straight "
+    "back to earlier layers (He et al. 2016, 'Identity Mappings').",
+    "Initialization": "How the initial weights are drawn. Xavier keeps the variance steady for "
+    "sigmoid/tanh; He keeps it steady for ReLU; N(0, 1) ignores the layer size.",
+    "Gain": "Multiplies the initial weights. Push it up to make the gradients explode, down to "
+    "make them vanish faster.",
+    "Learning rate": "Step size of gradient descent. Applies to the running network at once. "
+    "Too large and training diverges.",
+    "Momentum": "Heavy-ball momentum: each step adds a share of the previous step.",
+    "Batch size": "Samples per gradient step. Batch norm needs at least 2.",
+    "Dataset": "The 2-D classification problem the network learns.",
+    "Noise": "How much the dataset's points are jittered (0 = clean shapes).",
+    "Seed": "Random seed for the weights and the batch order: the same seed gives the same run.",
+    "Precision": "float64 represents gradients down to about 1e-308; float32 only down to about "
+    "1e-38 (1e-45 subnormal), so deep vanishing gradients underflow to zero sooner.",
+    "Speed": "Steps trained per frame (60 frames per second). Slow motion lets a class follow "
+    "each step; Maximum trains as fast as the machine allows.",
+}
+
+
+def _combo(label: str, items: dict[str, str]) -> QComboBox:
+    box = QComboBox()
+    for key, text in items.items():
+        box.addItem(text, key)
+    _name(box, label)
+    return box
+
+
+def _name(widget: QWidget, label: str) -> None:
+    widget.setAccessibleName(label)
+    widget.setObjectName(label.lower().replace(" ", "_"))
+    if label in TOOLTIPS:
+        widget.setToolTip(TOOLTIPS[label])
+
+
+class ControlPanel(QWidget):
+    """Settings and run buttons. Emits ``configChanged`` with every valid change."""
+
+    configChanged = Signal(object)  # ExperimentConfig
+    speedChanged = Signal(object)  # int steps per frame, or None for maximum
+    playToggled = Signal()
+    stepRequested = Signal()
+    resetRequested = Signal()
+
+    def __init__(self, config: ExperimentConfig | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._updating = False
+        self._config = config or ExperimentConfig()
+        self._build()
+        self.set_config(self._config)
+
+    # ---------------------------------------------------------------- construction
+    def _build(self) -> None:
+        self.depth_box = QSpinBox()
+        self.depth_box.setRange(*DEPTH_RANGE)
+        self.width_box = QSpinBox()
+        self.width_box.setRange(*WIDTH_RANGE)
+        self.activation = _combo("Activation",
+                                 {k: a.label for k, a in ACTIVATION_FUNCTIONS.items()})
+        self.normalization = _combo("Normalization",
+                                    {k: NORMALIZATION_LABELS[k] for k in NORMALIZATIONS})
+        self.residual = QCheckBox("Residual connections")
+        self.init = _combo("Initialization", {k: INIT_LABELS[k] for k in INITS})
+        self.gain = QDoubleSpinBox()
+        self.gain.setRange(*GAIN_RANGE)
+        self.gain.setDecimals(2)
+        self.gain.setSingleStep(0.1)
+        self.precision = _combo("Precision", {k: k for k in DTYPES})
+        self.learning_rate = QDoubleSpinBox()
+        self.learning_rate.setRange(*LEARNING_RATE_RANGE)
+        self.learning_rate.setDecimals(5)
+        self.learning_rate.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.momentum = QDoubleSpinBox()
+        self.momentum.setRange(*MOMENTUM_RANGE)
+        self.momentum.setDecimals(2)
+        self.momentum.setSingleStep(0.05)
+        self.batch_size = QSpinBox()
+        self.batch_size.setRange(*BATCH_RANGE)
+        self.dataset = _combo("Dataset", {k: DATASET_LABELS[k] for k in DATASETS})
+        self.noise = QDoubleSpinBox()
+        self.noise.setRange(*NOISE_RANGE)
+        self.noise.setDecimals(2)
+        self.noise.setSingleStep(0.05)
+        self.seed = QSpinBox()
+        self.seed.setRange(*SEED_RANGE)
+        self.speed = QComboBox()
+        for text, value in SPEEDS:
+            self.speed.addItem(text, value)
+        self.speed.setCurrentIndex(len(SPEEDS) - 1)
+
+        for widget, label in [(self.depth_box, "Depth"), (self.width_box, "Width"),
+                              (self.residual, "Residual connections"), (self.gain, "Gain"),
+                              (self.learning_rate, "Learning rate"), (self.momentum, "Momentum"),
+                              (self.batch_size, "Batch size"), (self.noise, "Noise"),
+                              (self.seed, "Seed"), (self.speed, "Speed")]:
+            _name(widget, label)
+        for spin in (self.depth_box, self.width_box, self.gain, self.learning_rate, self.momentum,
+                     self.batch_size, self.noise, self.seed):
+            spin.setKeyboardTracking(False)  # apply when typing is done, not at every digit
+
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        self.hint.setObjectName("hint")
+        self.hint.setAccessibleName("Hint")
+
+        self.play_button = QPushButton("Play")
+        self.step_button = QPushButton("Step")
+        self.reset_button = QPushButton("Reset")
+        _name(self.play_button, "Play")
+        self.play_button.setToolTip("Start or pause training (Space)")
+        _name(self.step_button, "Step")
+        self.step_button.setToolTip("Train exactly one step and show it (S)")
+        _name(self.reset_button, "Reset")
+        self.reset_button.setToolTip("Rebuild the network from its seed: back to step 0 (R)")
+        self.play_button.setCheckable(True)
+
+        network_box = QGroupBox("Network")
+        form = QFormLayout(network_box)
+        form.addRow("Depth", self.depth_box)
+        form.addRow("Width", self.width_box)
+        form.addRow("Activation", self.activation)
+        form.addRow("Normalization", self.normalization)
+        form.addRow("", self.residual)
+        form.addRow("Initialization", self.init)
+        form.addRow("Gain", self.gain)
+        form.addRow("Precision", self.precision)
+
+        train_box = QGroupBox("Training")
+        form2 = QFormLayout(train_box)
+        form2.addRow("Learning rate", self.learning_rate)
+        form2.addRow("Momentum", self.momentum)
+        form2.addRow("Batch size", self.batch_size)
+        form2.addRow("Speed", self.speed)
+
+        data_box = QGroupBox("Data")
+        form3 = QFormLayout(data_box)
+        form3.addRow("Dataset", self.dataset)
+        form3.addRow("Noise", self.noise)
+        form3.addRow("Seed", self.seed)
+        for f in (form, form2, form3):
+            f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+            for row in range(f.rowCount()):
+                item = f.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                if item and isinstance(item.widget(), QLabel):
+                    item.widget().setBuddy(f.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
+
+        buttons = QHBoxLayout()
+        for b in (self.play_button, self.step_button, self.reset_button):
+            b.setMinimumHeight(32)
+            buttons.addWidget(b)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(network_box)
+        layout.addWidget(train_box)
+        layout.addWidget(data_box)
+        layout.addWidget(self.hint)
+        layout.addStretch(1)
+
+        for spin in (self.depth_box, self.width_box, self.batch_size, self.seed):
+            spin.valueChanged.connect(self._changed)
+        for spin in (self.gain, self.learning_rate, self.momentum, self.noise):
+            spin.valueChanged.connect(self._changed)
+        for box in (self.activation, self.normalization, self.init, self.precision, self.dataset):
+            box.currentIndexChanged.connect(self._changed)
+        self.residual.toggled.connect(self._changed)
+        self.speed.currentIndexChanged.connect(
+            lambda: self.speedChanged.emit(self.speed.currentData())
+        )
+        self.play_button.clicked.connect(self.playToggled)
+        self.step_button.clicked.connect(self.stepRequested)
+        self.reset_button.clicked.connect(self.resetRequested)
+
+    # ---------------------------------------------------------------- state
+    def config(self) -> ExperimentConfig:
+        return self._config
+
+    def set_config(self, config: ExperimentConfig) -> None:
+        """Show ``config`` in the widgets without emitting ``configChanged``."""
+        self._updating = True
+        try:
+            n, d, t = config.network, config.data, config.train
+            self.depth_box.setValue(n.depth)
+            self.width_box.setValue(n.width)
+            self.activation.setCurrentIndex(self.activation.findData(n.activation))
+            self.normalization.setCurrentIndex(self.normalization.findData(n.normalization))
+            self.residual.setChecked(n.residual)
+            self.init.setCurrentIndex(self.init.findData(n.init))
+            self.gain.setValue(n.init_gain)
+            self.precision.setCurrentIndex(self.precision.findData(n.dtype))
+            self.seed.setValue(n.seed)
+            self.learning_rate.setValue(t.learning_rate)
+            self.momentum.setValue(t.momentum)
+            self._apply_batch_limits(n.normalization, d.n_samples)
+            self.batch_size.setValue(t.batch_size)
+            self.dataset.setCurrentIndex(self.dataset.findData(d.name))
+            self.noise.setValue(d.noise)
+            self._config = config
+        finally:
+            self._updating = False
+
+    def set_playing(self, playing: bool) -> None:
+        self.play_button.setChecked(playing)
+        self.play_button.setText("Pause" if playing else "Play")
+
+    def _apply_batch_limits(self, normalization: str, n_samples: int) -> None:
+        # Batch norm with one sample has zero variance: prevent it rather than fail.
+        low = 2 if normalization == "batch" else BATCH_RANGE[0]
+        self.batch_size.setRange(low, min(BATCH_RANGE[1], n_samples))
+        if normalization == "batch":
+            self.batch_size.setToolTip(TOOLTIPS["Batch size"] + " (minimum 2 with batch norm: "
+                                       "one sample has no batch variance)")
+        else:
+            self.batch_size.setToolTip(TOOLTIPS["Batch size"])
+
+    def _read(self) -> ExperimentConfig:
+        network = NetworkConfig(
+            depth=self.depth_box.value(), width=self.width_box.value(),
+            activation=self.activation.currentData(),
+            normalization=self.normalization.currentData(), residual=self.residual.isChecked(),
+            init=self.init.currentData(), init_gain=round(self.gain.value(), 2),
+            dtype=self.precision.currentData(), seed=self.seed.value(),
+        )
+        data = replace(self._config.data, name=self.dataset.currentData(),
+                       noise=round(self.noise.value(), 2), seed=self.seed.value())
+        train = TrainConfig(learning_rate=self.learning_rate.value(),
+                            momentum=round(self.momentum.value(), 2),
+                            batch_size=self.batch_size.value())
+        return ExperimentConfig(network=network, data=data, train=train)
+
+    def _changed(self) -> None:
+        if self._updating:
+            return
+        if self.normalization.currentData() == "batch" and self.batch_size.value() < 2:
+            self._updating = True
+            self.batch_size.setValue(2)
+            self._updating = False
+            self.hint.setText("Batch size raised to 2: batch normalization needs at least two "
+                              "samples per batch (one sample has no batch variance).")
+        else:
+            self.hint.setText("")
+        self._apply_batch_limits(self.normalization.currentData(), self._config.data.n_samples)
+        try:
+            config = self._read()
+        except ValueError as exc:  # cannot happen with the widget ranges, but never crash
+            self.hint.setText(f"Not applied: {exc}")
+            self.set_config(self._config)
+            return
+        if config != self._config:
+            self._config = config
+            self.configChanged.emit(config)

@@ -1,0 +1,381 @@
+"""The training worker and its GUI-thread controller: the only module that knows Qt and the engine.
+
+Threading rules (see STYLE.md):
+
+* :class:`TrainingWorker` has no parent and lives in its own ``QThread``; its ``run`` loop owns the
+  :class:`~vg_desktop.engine.TrainingRun`. Nothing else touches the network.
+* Commands reach it through thread-safe state (``threading.Event`` flags and a lock-protected
+  mailbox), never through queued slots: a busy loop never processes its event queue.
+* It emits at most ~60 immutable :class:`~vg_desktop.snapshot.Snapshot` objects per second.
+* :class:`TrainingController` lives in the GUI thread, owns the worker and its thread, and
+  re-emits the worker's signals; widgets and tests connect to the controller only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections import deque
+from dataclasses import replace
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from .engine import ExperimentConfig, StepStats, TrainingRun
+from .snapshot import DecisionGrid, HistoryRecorder, Snapshot, frozen, snapshot_from_stats
+
+EMIT_INTERVAL = 1.0 / 60.0  # seconds between snapshots while training
+FRAME_INTERVAL = 1.0 / 60.0  # the pace of "steps per frame" speeds
+DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
+DECISION_SHARE = 0.1  # the decision grid may use at most this share of the worker's time
+
+
+class DecisionGridBuilder:
+    """Evaluates the network on a grid over the data a chunk at a time.
+
+    For a 200-layer, 256-wide network one full grid costs as much as dozens of training steps, so
+    the worker interleaves chunks with training (and can stop between chunks) instead of blocking.
+    """
+
+    def __init__(self, run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> None:
+        lo = run.x.min(axis=0) - 0.5
+        hi = run.x.max(axis=0) + 0.5
+        self.xs = np.linspace(lo[0], hi[0], resolution)
+        self.ys = np.linspace(lo[1], hi[1], resolution)
+        gx, gy = np.meshgrid(self.xs, self.ys)
+        self.points = np.column_stack([gx.ravel(), gy.ravel()])
+        self.resolution = resolution
+        self._probs = np.empty((len(self.points), run.network.n_classes))
+        self._cursor = 0
+        # Points per chunk: about 20 MFLOP of matmuls, a few milliseconds.
+        cfg = run.config.network
+        flops_per_point = 2 * cfg.depth * cfg.width * cfg.width + 1
+        self.chunk = int(np.clip(2e7 / flops_per_point, 16, len(self.points)))
+
+    def advance(self, run: TrainingRun) -> DecisionGrid | None:
+        """Evaluate the next chunk; return the finished grid once every point is done."""
+        end = min(self._cursor + self.chunk, len(self.points))
+        self._probs[self._cursor : end] = run.network.predict_proba(self.points[self._cursor : end])
+        self._cursor = end
+        if end < len(self.points):
+            return None
+        self._cursor = 0
+        probs = np.nan_to_num(self._probs, nan=1.0 / self._probs.shape[1])
+        shape = (self.resolution, self.resolution)
+        return DecisionGrid(
+            frozen(self.xs), frozen(self.ys),
+            frozen(np.argmax(probs, axis=1).reshape(shape), np.int64),
+            frozen(np.max(probs, axis=1).reshape(shape)),
+        )
+
+
+def decision_grid(run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> DecisionGrid:
+    """The network's predicted class and its probability on a grid covering the data."""
+    builder = DecisionGridBuilder(run, resolution)
+    while (grid := builder.advance(run)) is None:
+        pass
+    return grid
+
+
+class TrainingWorker(QObject):
+    """Trains in its own thread; controlled through thread-safe methods, reports by signal."""
+
+    snapshotReady = Signal(object)
+    stateChanged = Signal(str)  # "playing", "paused", "diverged"
+    errorOccurred = Signal(str, str)  # summary, traceback
+    finished = Signal()
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        super().__init__()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._playing = threading.Event()
+        self._wake = threading.Event()
+        self._pending_config: ExperimentConfig | None = config
+        self._pending_train = None
+        self._reset_requested = False
+        self._single_steps = 0
+        self._steps_per_frame: int | None = None  # None: as fast as the machine allows
+        self._run: TrainingRun | None = None
+        self._run_id = 0
+
+    # ---------------------------------------------------------------- thread-safe commands
+    def play(self) -> None:
+        self._playing.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._playing.clear()
+        self._wake.set()
+
+    def request_step(self) -> None:
+        with self._lock:
+            self._single_steps += 1
+        self._wake.set()
+
+    def request_reset(self) -> None:
+        with self._lock:
+            self._reset_requested = True
+        self._wake.set()
+
+    def set_config(self, config: ExperimentConfig) -> None:
+        """Rebuild the network from ``config`` (at the next step boundary; playing continues)."""
+        with self._lock:
+            self._pending_config = config
+        self._wake.set()
+
+    def set_train(self, train) -> None:
+        """Apply learning rate, momentum or batch size to the running network."""
+        with self._lock:
+            self._pending_train = train
+        self._wake.set()
+
+    def set_steps_per_frame(self, steps: int | None) -> None:
+        with self._lock:
+            self._steps_per_frame = steps
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing.is_set()
+
+    # ---------------------------------------------------------------- the loop
+    @Slot()
+    def run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self.finished.emit()
+
+    def _loop(self) -> None:
+        recorder = HistoryRecorder()
+        builder: DecisionGridBuilder | None = None
+        grid: DecisionGrid | None = None
+        grid_stale = False  # the network changed since the last finished grid
+        last_stats: StepStats | None = None
+        last_emit = 0.0
+        next_chunk_at = 0.0
+        step_times: deque[float] = deque(maxlen=240)
+        frame_started = time.perf_counter()
+        steps_this_frame = 0
+        while not self._stop.is_set():
+            try:
+                with self._lock:
+                    config, self._pending_config = self._pending_config, None
+                    train, self._pending_train = self._pending_train, None
+                    reset, self._reset_requested = self._reset_requested, False
+                    single = self._single_steps > 0
+                    if single:
+                        self._single_steps -= 1
+                    speed = self._steps_per_frame
+                if reset and config is None and self._run is not None:
+                    config = self._run.config
+                if config is not None:
+                    self._run = TrainingRun(config)
+                    self._run_id += 1
+                    recorder.take(config.network.depth)
+                    step_times.clear()
+                    builder, grid, grid_stale = DecisionGridBuilder(self._run), None, True
+                    last_stats = self._run.probe()
+                    # The first frame of a new network goes out at once; its grid follows.
+                    self._emit(last_stats, recorder, None, 0.0)
+                    last_emit = time.perf_counter()
+                    if not last_stats.finite:
+                        self._diverge(last_stats, recorder, None)
+                        continue
+                if train is not None and self._run is not None:
+                    self._run.set_train(train)
+                run = self._run
+                if run is None:
+                    self._idle()
+                    continue
+                if not (self._playing.is_set() or single):
+                    if grid_stale and builder is not None and last_stats.finite:
+                        # Paused: finish the decision regions chunk by chunk, then show them.
+                        finished = builder.advance(run)
+                        if finished is not None:
+                            grid, grid_stale = finished, False
+                            self._emit(last_stats, recorder, grid, 0.0)
+                        continue
+                    self._idle()
+                    continue
+
+                # Pace "steps per frame" speeds: after the frame's quota, wait for the next frame.
+                now = time.perf_counter()
+                if speed is not None and not single:
+                    if now - frame_started >= FRAME_INTERVAL:
+                        frame_started, steps_this_frame = now, 0
+                    if steps_this_frame >= speed:
+                        self._wake.wait(max(0.0, FRAME_INTERVAL - (now - frame_started)))
+                        self._wake.clear()
+                        continue
+                    steps_this_frame += 1
+
+                last_stats = run.step()
+                grid_stale = True
+                recorder.add(run.step_count, last_stats)
+                now = time.perf_counter()
+                step_times.append(now)
+                if not last_stats.finite:
+                    self._diverge(last_stats, recorder, grid)
+                    continue
+                if now >= next_chunk_at:
+                    finished = builder.advance(run)
+                    cost = time.perf_counter() - now
+                    next_chunk_at = now + cost / DECISION_SHARE
+                    if finished is not None:
+                        grid, grid_stale = finished, False
+                if single or now - last_emit >= EMIT_INTERVAL:
+                    rate = 0.0
+                    if len(step_times) > 1:
+                        rate = (len(step_times) - 1) / max(step_times[-1] - step_times[0], 1e-9)
+                    self._emit(last_stats, recorder, grid, rate)
+                    last_emit = now
+            except Exception as exc:  # shown to the user; the app keeps running
+                self._playing.clear()
+                grid_stale = False  # do not retry the failing work in a loop
+                self.errorOccurred.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                self.stateChanged.emit("paused")
+                self._idle()
+
+    def _idle(self) -> None:
+        self._wake.wait(0.1)
+        self._wake.clear()
+
+    def _emit(self, stats: StepStats, recorder: HistoryRecorder, grid, rate: float,
+              diverged: bool = False, message: str = "") -> None:
+        run = self._run
+        snap = snapshot_from_stats(
+            stats, run_id=self._run_id, step=run.step_count, config=run.config,
+            data_x=self._frozen_data()[0], data_y=self._frozen_data()[1],
+            history=recorder.take(run.config.network.depth), decision=grid,
+            steps_per_second=rate, diverged=diverged, message=message,
+        )
+        self.snapshotReady.emit(snap)
+
+    def _frozen_data(self) -> tuple[np.ndarray, np.ndarray]:
+        run = self._run
+        cached = getattr(run, "_frozen_data", None)
+        if cached is None:
+            cached = (frozen(run.x), frozen(run.y, np.int64))
+            run._frozen_data = cached
+        return cached
+
+    def _diverge(self, stats: StepStats, recorder: HistoryRecorder, grid) -> None:
+        self._playing.clear()
+        step = self._run.step_count
+        message = (
+            f"at step {step} the loss or a gradient became NaN or infinite: the gradients "
+            "exploded. Lower the gain or the learning rate, then press Reset."
+        )
+        self._emit(stats, recorder, grid, 0.0, diverged=True, message=message)
+        self.stateChanged.emit("diverged")
+
+
+_STARTED_THREADS: list[QThread] = []
+
+
+def running_worker_threads() -> list[QThread]:
+    """Worker threads still running (tests assert this is empty after every test)."""
+    _STARTED_THREADS[:] = [t for t in _STARTED_THREADS if t.isRunning()]
+    return list(_STARTED_THREADS)
+
+
+class TrainingController(QObject):
+    """GUI-thread owner of the worker and its thread; the window talks to this object only."""
+
+    snapshotReady = Signal(object)
+    stateChanged = Signal(str)
+    errorOccurred = Signal(str, str)
+
+    def __init__(self, config: ExperimentConfig, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.config = config
+        self._thread = QThread()
+        self._thread.setObjectName("training-worker")
+        self._worker = TrainingWorker(config)
+        self._worker.moveToThread(self._thread)
+        self._thread.started.connect(self._worker.run)
+        self._worker.finished.connect(self._thread.quit)
+        # Bound methods of this GUI-thread object: the connections are queued into the GUI thread.
+        self._worker.snapshotReady.connect(self._on_snapshot)
+        self._worker.stateChanged.connect(self._on_state)
+        self._worker.errorOccurred.connect(self._on_error)
+        self._state = "paused"
+        self._thread.start()
+        _STARTED_THREADS.append(self._thread)
+
+    # ---------------------------------------------------------------- commands
+    @property
+    def playing(self) -> bool:
+        return self._state == "playing"
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+    def play(self) -> None:
+        self._worker.play()
+        self._on_state("playing")
+
+    def pause(self) -> None:
+        self._worker.pause()
+        self._on_state("paused")
+
+    def step(self) -> None:
+        """One SGD step (pauses first, so the step is visible on its own)."""
+        if self.playing:
+            self.pause()
+        self._worker.request_step()
+
+    def reset(self) -> None:
+        """Rebuild the current configuration from its seed: step 0 again, same numbers."""
+        self._worker.request_reset()
+        if self._state == "diverged":
+            self._on_state("paused")
+
+    def set_config(self, config: ExperimentConfig) -> None:
+        """Apply a new experiment: rebuild if the network or data changed, else retune."""
+        old, self.config = self.config, config
+        if config.network != old.network or config.data != old.data:
+            self._worker.set_config(config)
+        elif config.train != old.train:
+            self._worker.set_train(config.train)
+
+    def set_steps_per_frame(self, steps: int | None) -> None:
+        self._worker.set_steps_per_frame(steps)
+
+    def shutdown(self, timeout_ms: int = 3000) -> bool:
+        """Stop the worker and wait for its thread; True if it finished in time."""
+        self._worker.request_stop()
+        self._thread.quit()
+        return self._thread.wait(timeout_ms)
+
+    @property
+    def thread(self) -> QThread:
+        return self._thread
+
+    # ---------------------------------------------------------------- re-emitted signals
+    @Slot(object)
+    def _on_snapshot(self, snap: Snapshot) -> None:
+        self.snapshotReady.emit(snap)
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    @Slot(str, str)
+    def _on_error(self, summary: str, details: str) -> None:
+        self.errorOccurred.emit(summary, details)
+
+
+def with_train(config: ExperimentConfig, **changes) -> ExperimentConfig:
+    """``config`` with training settings changed (validated)."""
+    return replace(config, train=replace(config.train, **changes))
