@@ -1,22 +1,24 @@
-"""The main window: controls, the five views, menus, status bar and the frame timer.
+"""The main window: controls, the views, menus, status bar and the frame timer.
 
-Data flow: :class:`ControlPanel` emits a config -> :class:`TrainingController` (worker thread)
-trains and emits snapshots -> :meth:`MainWindow._on_snapshot` keeps the newest and appends its
-history -> the 60 Hz frame timer draws the newest snapshot once. The GUI never queues a backlog of
-frames, however fast the worker trains.
+Data flow: :class:`ControlPanel` emits a config -> the edited run's :class:`TrainingController`
+(worker thread) trains and emits snapshots -> :class:`RunSlot` keeps the newest and appends its
+history -> the 60 Hz frame timer draws the newest snapshot once. With *Compare A/B* on, a second
+run B trains on the same data and seed, and the bars and loss curves show both.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDockWidget,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QRadioButton,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -32,7 +35,8 @@ from PySide6.QtWidgets import (
 )
 
 from . import APP_NAME, ORG_NAME, __version__
-from .engine import ExperimentConfig, RunHistory
+from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, scaled_theme
+from .engine import ExperimentConfig
 from .paths import resource_path
 from .plots import (
     ActivationPlot,
@@ -42,9 +46,12 @@ from .plots import (
     TrainingCurvesPlot,
     configure_pyqtgraph,
 )
+from .run_slot import RunSlot
+from .settings_store import SettingsStore
 from .snapshot import Snapshot
 from .widgets.controls import ControlPanel
-from .worker import TrainingController
+
+log = logging.getLogger(__name__)
 
 FRAME_MS = 16
 QUANTITIES = [
@@ -58,6 +65,7 @@ QUANTITIES = [
 ]
 HISTORY_FIELD = {"signal": "signal_grad_norm", "weight": "weight_grad_norm",
                  "update": "update_ratio"}
+ZOOM_STEP = 1.15
 
 
 def default_config() -> ExperimentConfig:
@@ -65,37 +73,76 @@ def default_config() -> ExperimentConfig:
     return ExperimentConfig()
 
 
-class MainWindow(QMainWindow):
-    """The complete application window, with its defaults; ``MainWindow()`` is all it takes."""
+def snapshot_values(snap: Snapshot, quantity: str) -> np.ndarray:
+    return {"signal": snap.signal_grad_norms, "weight": snap.weight_grad_norms,
+            "update": snap.update_ratios}[quantity]
 
-    def __init__(self, config: ExperimentConfig | None = None) -> None:
+
+class MainWindow(QMainWindow):
+    """The complete application window, with its defaults; ``MainWindow()`` is all it takes.
+
+    ``config`` overrides the remembered experiment; ``settings`` replaces the user's QSettings
+    (tests pass a temporary store).
+    """
+
+    def __init__(self, config: ExperimentConfig | None = None,
+                 settings: SettingsStore | None = None) -> None:
         super().__init__()
         configure_pyqtgraph()
         self.setWindowTitle(APP_NAME)
         icon = resource_path("icons", "vg-desktop.svg")
         if icon.exists():
             self.setWindowIcon(QIcon(str(icon)))
-        config = config or default_config()
-        self._latest: Snapshot | None = None
-        self._drawn: Snapshot | None = None
-        self._run_id = -1
-        self.history = RunHistory(config.network.depth)
+        self.settings = settings or SettingsStore()
+        config = config or self.settings.last_experiment() or default_config()
         self.frames_drawn = 0
-        self._frame_times: list[float] = []
         self._closing = False
+        self.current_file: Path | None = None
+        self.editing = "A"
+        self.theme_name = self.settings.text("view/theme", "light", tuple(THEMES))
+        self.zoom = self.settings.number("view/zoom", 1.0, *ZOOM_RANGE)
 
         self.controls = ControlPanel(config)
-        self.controller = TrainingController(config, self)
+        self.run_a = RunSlot("A", config, self)
+        self.run_b: RunSlot | None = None
         self._build_views()
         self._build_menus()
         self._build_status()
         self._connect()
         self.resize(QSize(1440, 900))
+        self.apply_theme(self.theme_name)
+        for message in self.settings.warnings:
+            self.statusBar().showMessage(f"Settings: {message}", 15000)
 
         self.frame_timer = QTimer(self)
         self.frame_timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.frame_timer.timeout.connect(self._draw_frame)
         self.frame_timer.start(FRAME_MS)
+
+    # ---------------------------------------------------------------- compatibility helpers
+    @property
+    def controller(self):
+        """Run A's controller (the only run unless comparing)."""
+        return self.run_a.controller
+
+    @property
+    def history(self):
+        return self.edited_run.history
+
+    @property
+    def _latest(self) -> Snapshot | None:
+        return self.edited_run.latest
+
+    @property
+    def _drawn(self) -> Snapshot | None:
+        return self.edited_run.drawn
+
+    @property
+    def edited_run(self) -> RunSlot:
+        return self.run_b if (self.editing == "B" and self.run_b is not None) else self.run_a
+
+    def runs(self) -> list[RunSlot]:
+        return [self.run_a] + ([self.run_b] if self.run_b is not None else [])
 
     # ---------------------------------------------------------------- construction
     def _build_views(self) -> None:
@@ -127,8 +174,10 @@ class MainWindow(QMainWindow):
         self.fit_axis.setAccessibleName("Fit axis")
         self.fit_axis.setToolTip("Set the y axis once to the decades the bars span now. The axis "
                                  "never rescales by itself frame to frame.")
+        show_label = QLabel("Show")
+        show_label.setBuddy(self.quantity)
         bar_tools = QHBoxLayout()
-        bar_tools.addWidget(QLabel("Show"))
+        bar_tools.addWidget(show_label)
         bar_tools.addWidget(self.quantity)
         bar_tools.addWidget(self.overlay)
         bar_tools.addStretch(1)
@@ -146,19 +195,57 @@ class MainWindow(QMainWindow):
         self.layer.setRange(1, self.controls.config().network.depth)
         self.layer.setAccessibleName("Layer")
         self.layer.setToolTip("Which layer's pre-activations to show on the derivative curve "
-                              "(or click a bar).")
+                              "(or click a bar; keys 1-9, ↑ and ↓).")
+        layer_label = QLabel("Layer")
+        layer_label.setBuddy(self.layer)
         act_panel = QWidget()
         av = QVBoxLayout(act_panel)
         av.setContentsMargins(6, 6, 6, 0)
         row = QHBoxLayout()
-        row.addWidget(QLabel("Layer"))
+        row.addWidget(layer_label)
         row.addWidget(self.layer)
         row.addStretch(1)
         av.addLayout(row)
         av.addWidget(self.activation_plot, 1)
 
+        # Compare A/B bar above the controls.
+        self.compare = QCheckBox("Compare A/B")
+        self.compare.setAccessibleName("Compare A/B")
+        self.compare.setToolTip("Train a second configuration B beside A, on the same data and "
+                                "seed; the bars and loss curves show both.")
+        self.edit_a = QRadioButton("Edit A")
+        self.edit_b = QRadioButton("Edit B")
+        self.edit_a.setChecked(True)
+        for button, name in ((self.edit_a, "Edit A"), (self.edit_b, "Edit B")):
+            button.setAccessibleName(name)
+            button.setToolTip(f"The controls below change run {name[-1]}.")
+        self.edit_group = QButtonGroup(self)
+        self.edit_group.addButton(self.edit_a)
+        self.edit_group.addButton(self.edit_b)
+        self.copy_a_to_b = QPushButton("Copy A → B")
+        self.copy_a_to_b.setAccessibleName("Copy A → B")
+        self.copy_a_to_b.setToolTip("Give B exactly A's settings, then change one thing in B.")
+        compare_row = QHBoxLayout()
+        compare_row.addWidget(self.edit_a)
+        compare_row.addWidget(self.edit_b)
+        compare_row.addWidget(self.copy_a_to_b)
+        self.compare_tools = QWidget()
+        self.compare_tools.setLayout(compare_row)
+        compare_row.setContentsMargins(0, 0, 0, 0)
+        self.compare_tools.setVisible(False)
+
+        controls_page = QWidget()
+        cv = QVBoxLayout(controls_page)
+        cv.setContentsMargins(0, 0, 0, 0)
+        compare_box = QVBoxLayout()
+        compare_box.setContentsMargins(9, 6, 9, 0)
+        compare_box.addWidget(self.compare)
+        compare_box.addWidget(self.compare_tools)
+        cv.addLayout(compare_box)
+        cv.addWidget(self.controls, 1)
+
         scroll = QScrollArea()
-        scroll.setWidget(self.controls)
+        scroll.setWidget(controls_page)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
@@ -180,7 +267,7 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.docks["activation"]], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["curves"]], [300], Qt.Orientation.Vertical)
 
-    def _add_dock(self, key: str, title: str, widget: QWidget, area) -> None:
+    def _add_dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
@@ -189,35 +276,78 @@ class MainWindow(QMainWindow):
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
         self.addDockWidget(area, dock)
         self.docks[key] = dock
+        return dock
+
+    def _action(self, text: str, slot, shortcuts=(), menu=None, checkable=False) -> QAction:
+        action = QAction(text, self)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)  # shortcuts work even with the menu bar hidden (full screen)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        if menu is not None:
+            menu.addAction(action)
+        return action
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        self.quit_action.triggered.connect(self.close)
-        file_menu.addAction(self.quit_action)
+        self.open_action = self._action("&Open…", self.open_file_dialog,
+                                        [QKeySequence.StandardKey.Open], file_menu)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        self.save_action = self._action("&Save", self.save, [QKeySequence.StandardKey.Save],
+                                        file_menu)
+        self.save_as_action = self._action("Save &As…", self.save_as,
+                                           [QKeySequence.StandardKey.SaveAs], file_menu)
+        self.save_weights_action = self._action("Save With Trained &Weights…",
+                                                self.save_with_weights, (), file_menu)
+        file_menu.addSeparator()
+        self.export_action = self._action("&Export…", self.export_dialog, ["Ctrl+E"], file_menu)
+        file_menu.addSeparator()
+        self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit],
+                                        file_menu)
+        self._rebuild_recent_menu()
 
         run_menu = bar.addMenu("&Run")
-        self.play_action = QAction("&Play / Pause", self)
-        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.step_action = QAction("&Step", self)
-        self.step_action.setShortcuts([QKeySequence(Qt.Key.Key_S), QKeySequence(Qt.Key.Key_Right)])
-        self.reset_action = QAction("&Reset", self)
-        self.reset_action.setShortcut(QKeySequence(Qt.Key.Key_R))
-        for action in (self.play_action, self.step_action, self.reset_action):
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            run_menu.addAction(action)
-            self.addAction(action)
+        self.play_action = self._action("&Play / Pause", self.toggle_play, ["Space"], run_menu)
+        self.step_action = self._action("&Step", self.step, ["S", "Right"], run_menu)
+        self.reset_action = self._action("&Reset", self.reset, ["R"], run_menu)
+        run_menu.addSeparator()
+        self._action("Next Layer", lambda: self.layer.setValue(self.layer.value() + 1), ["Up"],
+                     run_menu)
+        self._action("Previous Layer", lambda: self.layer.setValue(self.layer.value() - 1),
+                     ["Down"], run_menu)
+        for digit in range(1, 10):
+            self._action(f"Layer {digit}", lambda _=False, d=digit: self.layer.setValue(d),
+                         [str(digit)])
+
+        self.lessons_menu = bar.addMenu("&Lessons")
 
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
+        view_menu.addSeparator()
+        self.compare_action = self._action("&Compare A/B", self.compare.setChecked, ["Ctrl+B"],
+                                           view_menu, checkable=True)
+        theme_menu = view_menu.addMenu("&Theme")
+        self.theme_group = QActionGroup(self)
+        self.theme_actions: dict[str, QAction] = {}
+        for key, label in THEME_LABELS.items():
+            action = self._action(label, lambda _=False, k=key: self.apply_theme(k), (),
+                                  theme_menu, checkable=True)
+            self.theme_group.addAction(action)
+            self.theme_actions[key] = action
+        self.full_screen_action = self._action("&Full Screen", self.toggle_full_screen, ["F11"],
+                                               view_menu, checkable=True)
+        self._action("Zoom &In", self.zoom_in, [QKeySequence.StandardKey.ZoomIn, "Ctrl+="],
+                     view_menu)
+        self._action("Zoom &Out", self.zoom_out, [QKeySequence.StandardKey.ZoomOut], view_menu)
+        self._action("&Actual Size", lambda: self.set_zoom(1.0), ["Ctrl+0"], view_menu)
 
         help_menu = bar.addMenu("&Help")
-        about = QAction("&About", self)
-        about.triggered.connect(self.show_about)
-        help_menu.addAction(about)
+        self._action("&Keyboard Shortcuts", self.show_shortcuts, ["F1", "Ctrl+/"], help_menu)
+        self._action("&About", self.show_about, (), help_menu)
 
     def _build_status(self) -> None:
         self.status_label = QLabel("Step 0")
@@ -227,61 +357,190 @@ class MainWindow(QMainWindow):
     def _connect(self) -> None:
         c = self.controls
         c.configChanged.connect(self._on_config_changed)
-        c.speedChanged.connect(self.controller.set_steps_per_frame)
+        c.speedChanged.connect(self._on_speed)
+        c.stopConditionsChanged.connect(self._on_stop_conditions)
         c.playToggled.connect(self.toggle_play)
-        c.stepRequested.connect(self.controller.step)
+        c.stepRequested.connect(self.step)
         c.resetRequested.connect(self.reset)
-        self.play_action.triggered.connect(self.toggle_play)
-        self.step_action.triggered.connect(self.controller.step)
-        self.reset_action.triggered.connect(self.reset)
-        self.controller.snapshotReady.connect(self._on_snapshot)
-        self.controller.stateChanged.connect(self._on_state)
-        self.controller.errorOccurred.connect(self._on_error)
+        self._connect_run(self.run_a)
         self.quantity.currentIndexChanged.connect(self._on_quantity)
         self.overlay.toggled.connect(self._on_overlay)
         self.lock_axis.toggled.connect(self.bars.set_locked)
         self.fit_axis.clicked.connect(self.fit_bars_to_data)
         self.layer.valueChanged.connect(self._on_layer)
-        self.bars.layerClicked.connect(lambda i: self.layer.setValue(i + 1))
+        self.bars.layerClicked.connect(self._on_bar_clicked)
+        self.compare.toggled.connect(self.set_compare)
+        self.edit_a.toggled.connect(self._on_edit_target)
+        self.copy_a_to_b.clicked.connect(self.copy_a_into_b)
         self.activation_plot.set_activation(self.controls.config().network.activation)
         self.bars.set_quantity("signal")
 
-    # ---------------------------------------------------------------- actions
+    def _connect_run(self, run: RunSlot) -> None:
+        run.controller.stateChanged.connect(self._on_state)
+        run.controller.errorOccurred.connect(self._on_error)
+
+    # ---------------------------------------------------------------- run commands
     @Slot()
     def toggle_play(self) -> None:
-        if self.controller.playing:
-            self.controller.pause()
+        if any(r.controller.playing for r in self.runs()):
+            self.pause()
         else:
-            self.controller.play()
+            self.play()
+
+    def play(self) -> None:
+        for run in self.runs():
+            run.controller.play()
+
+    def pause(self) -> None:
+        for run in self.runs():
+            run.controller.pause()
+
+    @Slot()
+    def step(self) -> None:
+        for run in self.runs():
+            run.controller.step()
 
     @Slot()
     def reset(self) -> None:
-        self.controller.reset()
+        for run in self.runs():
+            run.controller.reset()
 
     def apply_config(self, config: ExperimentConfig) -> None:
-        """Show ``config`` in the controls and apply it to the run (rebuilding if needed)."""
+        """Show ``config`` in the controls and apply it to the edited run."""
         self.controls.set_config(config)
         self._on_config_changed(config)
 
     @Slot(object)
     def _on_config_changed(self, config: ExperimentConfig) -> None:
-        old = self.controller.config
-        self.controller.set_config(config)
+        run = self.edited_run
+        old = run.controller.config
+        run.controller.set_config(config)
         if config.network.activation != old.network.activation:
             self.activation_plot.set_activation(config.network.activation)
         self.layer.setMaximum(config.network.depth)
+        self._update_title()
+
+    def _on_speed(self, steps) -> None:
+        for run in self.runs():
+            run.controller.set_steps_per_frame(steps)
+
+    def _on_stop_conditions(self, max_steps, target_loss) -> None:
+        for run in self.runs():
+            run.controller.set_stop_conditions(max_steps, target_loss)
 
     @Slot(str)
-    def _on_state(self, state: str) -> None:
-        self.controls.set_playing(state == "playing")
+    def _on_state(self, _state: str) -> None:
+        self.controls.set_playing(any(r.controller.playing for r in self.runs()))
 
     @Slot(str, str)
     def _on_error(self, summary: str, details: str) -> None:
+        log.error("worker error: %s\n%s", summary, details)
         box = QMessageBox(QMessageBox.Icon.Warning, "Training stopped",
                           f"Training stopped because of an error:\n\n{summary}", parent=self)
         box.setDetailedText(details)
         box.open()
         self.statusBar().showMessage(f"Error: {summary}", 10000)
+
+    # ---------------------------------------------------------------- compare A/B
+    @Slot(bool)
+    def set_compare(self, on: bool) -> None:
+        """Start or stop run B (a copy of A's settings, on the same data and seed)."""
+        if self.compare.isChecked() != on:
+            self.compare.setChecked(on)  # re-enters through the toggled signal
+            return
+        self.compare_action.setChecked(on)
+        if on and self.run_b is None:
+            self.run_b = RunSlot("B", self.run_a.config, self)
+            self._connect_run(self.run_b)
+            self.run_b.controller.set_steps_per_frame(self.controls.speed.currentData())
+            self.run_b.controller.set_stop_conditions(*self.controls.stop_conditions())
+            if self.run_a.controller.playing:
+                self.run_b.controller.play()
+        elif not on and self.run_b is not None:
+            run_b, self.run_b = self.run_b, None
+            run_b.shutdown()
+            run_b.deleteLater()
+            self.edit_a.setChecked(True)
+            self.bars.show_values(self.bars_values_a(), values_b=None)
+            self.curves.set_history_b(None, None, None)
+        self.compare_tools.setVisible(on)
+        self._on_edit_target()
+        self._update_title()
+
+    def _on_edit_target(self) -> None:
+        self.editing = "B" if (self.edit_b.isChecked() and self.run_b is not None) else "A"
+        run = self.edited_run
+        self.controls.set_config(run.config)
+        self.activation_plot.set_activation(run.config.network.activation)
+        self.layer.setMaximum(run.config.network.depth)
+        for key in ("activation", "heatmap", "dataset"):
+            title = self.docks[key].windowTitle().split(" — run ")[0]
+            suffix = f" — run {self.editing}" if self.run_b is not None else ""
+            self.docks[key].setWindowTitle(title + suffix)
+        run.drawn = None  # draw the newly shown run at the next frame
+
+    def copy_a_into_b(self) -> None:
+        if self.run_b is None:
+            return
+        self.run_b.controller.set_config(self.run_a.config)
+        if self.editing == "B":
+            self.controls.set_config(self.run_a.config)
+            self.activation_plot.set_activation(self.run_a.config.network.activation)
+
+    # ---------------------------------------------------------------- view controls
+    def fit_bars_to_data(self) -> None:
+        values = [snapshot_values(r.drawn, self.quantity.currentData())
+                  for r in self.runs() if r.drawn is not None]
+        if values:
+            self.bars.fit_to(np.concatenate(values))
+
+    def _on_quantity(self) -> None:
+        self.bars.set_quantity(self.quantity.currentData())
+        self._redraw()
+
+    def set_quantity(self, key: str) -> None:
+        self.quantity.setCurrentIndex(self.quantity.findData(key))
+
+    def _on_overlay(self, on: bool) -> None:
+        self.bars.set_overlay(on)
+        self._redraw()
+
+    def _on_layer(self) -> None:
+        self.bars.set_selected_layer(self.layer.value() - 1)
+        self._redraw()
+
+    def _on_bar_clicked(self, index: int) -> None:
+        self.layer.setValue(index + 1)
+
+    def apply_theme(self, name: str) -> None:
+        self.theme_name = name
+        self.theme_actions[name].setChecked(True)
+        app = QApplication.instance()
+        apply_widget_theme(app, name, self.zoom)
+        theme = scaled_theme(THEMES[name], self.zoom)
+        for plot in (self.bars, self.activation_plot, self.curves, self.heatmap,
+                     self.dataset_plot):
+            plot.apply_theme(theme)
+        self.settings.set("view/theme", name)
+        self._redraw()
+
+    def set_zoom(self, zoom: float) -> None:
+        self.zoom = float(np.clip(zoom, *ZOOM_RANGE))
+        self.settings.set("view/zoom", self.zoom)
+        self.apply_theme(self.theme_name)
+
+    def zoom_in(self) -> None:
+        self.set_zoom(self.zoom * ZOOM_STEP)
+
+    def zoom_out(self) -> None:
+        self.set_zoom(self.zoom / ZOOM_STEP)
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.full_screen_action.setChecked(self.isFullScreen())
 
     def show_about(self) -> None:
         QMessageBox.about(
@@ -293,103 +552,167 @@ class MainWindow(QMainWindow):
             "<p>Works fully offline.</p>",
         )
 
-    def fit_bars_to_data(self) -> None:
-        if self._drawn is not None:
-            self.bars.fit_to(self._quantity_values(self._drawn))
+    def show_shortcuts(self) -> None:
+        from .widgets.shortcuts import ShortcutsDialog
 
-    def _on_quantity(self) -> None:
-        key = self.quantity.currentData()
-        self.bars.set_quantity(key)
-        self._redraw()
+        ShortcutsDialog(self).open()
 
-    def _on_overlay(self, on: bool) -> None:
-        self.bars.set_overlay(on)
-        self._redraw()
+    # ---------------------------------------------------------------- files (see files.py)
+    def open_file_dialog(self) -> None:
+        from . import files
 
-    def _on_layer(self) -> None:
-        self.bars.set_selected_layer(self.layer.value() - 1)
-        self._redraw()
+        files.open_file_dialog(self)
 
-    # ---------------------------------------------------------------- snapshots and frames
-    @Slot(object)
-    def _on_snapshot(self, snap: Snapshot) -> None:
-        """Keep the newest snapshot and its history; drawing waits for the frame timer."""
-        if snap.run_id != self._run_id:
-            self._run_id = snap.run_id
-            self.history = RunHistory(snap.depth)
-            self.layer.setMaximum(snap.depth)
-        chunk = snap.history
-        for i in range(len(chunk)):
-            self.history.append(
-                int(chunk.steps[i]), float(chunk.loss[i]), float(chunk.accuracy[i]),
-                signal_grad_norm=chunk.signal_grad_norms[i],
-                weight_grad_norm=chunk.weight_grad_norms[i],
-                update_ratio=chunk.update_ratios[i],
-                saturated_fraction=chunk.saturated_fractions[i],
-                mean_derivative=chunk.mean_derivatives[i],
-            )
-        self._latest = snap
+    def open_path(self, path: str | Path) -> bool:
+        from . import files
 
-    def _quantity_values(self, snap: Snapshot) -> np.ndarray:
-        key = self.quantity.currentData()
-        return {"signal": snap.signal_grad_norms, "weight": snap.weight_grad_norms,
-                "update": snap.update_ratios}[key]
+        return files.open_path(self, Path(path))
+
+    def save(self) -> None:
+        from . import files
+
+        files.save(self)
+
+    def save_as(self) -> None:
+        from . import files
+
+        files.save_as(self)
+
+    def save_with_weights(self) -> None:
+        from . import files
+
+        files.save_as(self, with_weights=True)
+
+    def export_dialog(self) -> None:
+        from . import files
+
+        files.export_dialog(self)
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent_files()
+        for path in recent:
+            self._action(path.name, lambda _=False, p=path: self.open_path(p), (),
+                         self.recent_menu).setToolTip(str(path))
+        if recent:
+            self.recent_menu.addSeparator()
+            self._action("Clear List", self._clear_recent, (), self.recent_menu)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent_files()
+        self._rebuild_recent_menu()
+
+    def remember_file(self, path: Path) -> None:
+        self.settings.add_recent_file(path)
+        self._rebuild_recent_menu()
+        self.current_file = path
+        self._update_title()
+
+    def _update_title(self) -> None:
+        name = f" — {self.current_file.name}" if self.current_file else ""
+        mode = "  [A/B]" if self.run_b is not None else ""
+        self.setWindowTitle(f"{APP_NAME}{name}{mode}")
+
+    # ---------------------------------------------------------------- frames
+    def bars_values_a(self) -> np.ndarray:
+        if self.run_a.drawn is None:
+            return np.zeros(0)
+        return snapshot_values(self.run_a.drawn, self.quantity.currentData())
 
     @Slot()
     def _draw_frame(self) -> None:
-        if self._latest is not None and self._latest is not self._drawn:
-            self._draw(self._latest)
+        if any(r.needs_drawing for r in self.runs()):
+            self._draw()
         self.bars.advance_animation()
 
     def _redraw(self) -> None:
-        if self._drawn is not None:
-            self._draw(self._drawn)
+        for run in self.runs():
+            run.drawn = None
+        if any(r.latest is not None for r in self.runs()):
+            self._draw()
 
-    def _draw(self, snap: Snapshot) -> None:
-        new_run = self._drawn is None or self._drawn.run_id != snap.run_id
-        self._drawn = snap
+    def _draw(self) -> None:
         key = self.quantity.currentData()
-        predicted = snap.predicted_signal_norms if key == "signal" else None
-        self.bars.show_values(self._quantity_values(snap), predicted=predicted)
-        self.bars.set_diverged(snap.message if snap.diverged else None)
+        a, b = self.run_a, self.run_b
+        if a.latest is None:
+            return
+        new_run = {r.name: r.drawn is None or r.drawn.run_id != r.latest.run_id
+                   for r in self.runs() if r.latest is not None}
+        for run in self.runs():
+            run.drawn = run.latest
+        snap_a = a.drawn
+        snap_b = b.drawn if b is not None else None
+        predicted = snap_a.predicted_signal_norms if key == "signal" else None
+        self.bars.show_values(
+            snapshot_values(snap_a, key), predicted=predicted,
+            values_b=snapshot_values(snap_b, key) if snap_b is not None else None,
+        )
+        diverged = [f"run {s_name}: {s.message}" if b is not None else s.message
+                    for s_name, s in (("A", snap_a), ("B", snap_b)) if s is not None and s.diverged]
+        self.bars.set_diverged("\n".join(diverged) if diverged else None)
+
+        shown = self.edited_run
+        snap = shown.drawn
+        if snap is None:
+            return
         layer = min(self.layer.value(), snap.depth) - 1
         self.activation_plot.show_layer(layer, snap.preactivations[layer],
                                         float(snap.mean_derivatives[layer]),
                                         float(snap.saturated_fractions[layer]))
-        h = self.history
-        self.curves.set_history(h.steps, h.loss, h.accuracy)
-        field = HISTORY_FIELD[key]
+        ha = a.history
+        self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
+        if b is not None:
+            hb = b.history
+            self.curves.set_history_b(hb.steps, hb.loss, hb.accuracy)
+        h = shown.history
         with np.errstate(divide="ignore", invalid="ignore"):
-            rows = h.layer_field(field)
+            rows = h.layer_field(HISTORY_FIELD[key])
             if key == "signal":
                 rows = rows[:, : snap.depth]
             self.heatmap.set_data(h.steps, np.log10(rows))
-        if new_run:
+        self.heatmap.set_levels(*self.bars.bounds())
+        if new_run.get(shown.name, True) or self.dataset_plot.data_size() != len(snap.data_y):
             self.dataset_plot.set_data(snap.data_x, snap.data_y)
         if snap.decision is not None:
             self.dataset_plot.show_decision(snap.decision)
         self.frames_drawn += 1
-        self._update_status(snap)
+        self._update_status()
 
-    def _update_status(self, snap: Snapshot) -> None:
-        text = (f"Step {snap.step:,}   ·   loss {snap.loss:.4f}   ·   accuracy "
-                f"{snap.accuracy:.1%}   ·   {snap.steps_per_second:,.0f} steps/s")
-        if snap.diverged:
-            text += "   ·   DIVERGED"
-        self.status_label.setText(text)
+    def _update_status(self) -> None:
+        parts = []
+        for run in self.runs():
+            s = run.drawn
+            if s is None:
+                continue
+            prefix = f"{run.name}: " if self.run_b is not None else ""
+            text = (f"{prefix}Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
+                    f"  ·  {s.steps_per_second:,.0f} steps/s")
+            if s.diverged:
+                text += "  ·  DIVERGED"
+            elif s.message:
+                text += f"  ·  {s.message}"
+            parts.append(text)
+        self.status_label.setText("        ".join(parts))
 
     # ---------------------------------------------------------------- shutdown
-    def closeEvent(self, event) -> None:
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
         self.shutdown()
         super().closeEvent(event)
 
     def shutdown(self) -> None:
-        """Stop drawing, stop the worker and wait for its thread (idempotent)."""
+        """Stop drawing, stop the workers and wait for their threads (idempotent)."""
         if self._closing:
             return
         self._closing = True
         self.frame_timer.stop()
-        self.controller.shutdown()
+        try:
+            self.settings.save_experiment(self.run_a.config)
+            self.settings.sync()
+        except Exception:  # never block closing on the settings store
+            log.exception("could not save the settings")
+        for run in self.runs():
+            run.shutdown()
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -398,6 +721,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
         description=f"{APP_NAME}: watch the vanishing gradient problem happen. "
         "'vg-desktop run --help' describes the headless command line.",
     )
+    parser.add_argument("file", nargs="?", type=Path,
+                        help="an experiment (.vgx) or lesson (.vglesson) file to open")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window offscreen, train several networks, close, and "
                         "exit 0 if everything worked")
@@ -421,4 +746,6 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationVersion(__version__)
     window = MainWindow()
     window.show()
+    if args.file is not None:
+        QTimer.singleShot(0, lambda: window.open_path(args.file))
     return app.exec()

@@ -178,7 +178,10 @@ def main(argv: list[str] | None = None) -> int:
 
     run = TrainingRun(config)
     show_progress = not args.quiet and sys.stderr.isatty()
-    csv_file = args.csv.open("w", newline="") if args.csv else None
+    try:
+        csv_file = args.csv.open("w", newline="") if args.csv else None
+    except OSError as exc:
+        parser.error(f"cannot write {args.csv}: {exc.strerror or exc}")
     writer = csv.writer(csv_file) if csv_file else None
     if writer:
         writer.writerow(CSV_HEADER)

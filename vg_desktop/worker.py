@@ -84,6 +84,7 @@ class TrainingWorker(QObject):
     snapshotReady = Signal(object)
     stateChanged = Signal(str)  # "playing", "paused", "diverged"
     errorOccurred = Signal(str, str)  # summary, traceback
+    weightsReady = Signal(object)  # dict of parameter arrays (copies)
     finished = Signal()
 
     def __init__(self, config: ExperimentConfig) -> None:
@@ -97,6 +98,10 @@ class TrainingWorker(QObject):
         self._reset_requested = False
         self._single_steps = 0
         self._steps_per_frame: int | None = None  # None: as fast as the machine allows
+        self._max_steps: int | None = None  # stop conditions (None: never)
+        self._target_loss: float | None = None
+        self._weights_requested = False
+        self._pending_weights: dict | None = None
         self._run: TrainingRun | None = None
         self._run_id = 0
 
@@ -136,6 +141,25 @@ class TrainingWorker(QObject):
             self._steps_per_frame = steps
         self._wake.set()
 
+    def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
+        """Pause by itself after ``max_steps`` steps or once the loss is at most ``target_loss``."""
+        with self._lock:
+            self._max_steps, self._target_loss = max_steps, target_loss
+        self._wake.set()
+
+    def request_weights(self) -> None:
+        """Ask for a copy of the current parameters; they arrive by ``weightsReady``."""
+        with self._lock:
+            self._weights_requested = True
+        self._wake.set()
+
+    def set_config_with_weights(self, config: ExperimentConfig, weights: dict) -> None:
+        """Rebuild from ``config`` and load ``weights`` (already validated) into it."""
+        with self._lock:
+            self._pending_config = config
+            self._pending_weights = weights
+        self._wake.set()
+
     def request_stop(self) -> None:
         self._stop.set()
         self._wake.set()
@@ -173,10 +197,15 @@ class TrainingWorker(QObject):
                     if single:
                         self._single_steps -= 1
                     speed = self._steps_per_frame
+                    max_steps, target_loss = self._max_steps, self._target_loss
+                    weights, self._pending_weights = self._pending_weights, None
+                    want_weights, self._weights_requested = self._weights_requested, False
                 if reset and config is None and self._run is not None:
                     config = self._run.config
                 if config is not None:
                     self._run = TrainingRun(config)
+                    if weights is not None:
+                        self._run.network.load_state_arrays(weights)
                     self._run_id += 1
                     recorder.take(config.network.depth)
                     step_times.clear()
@@ -190,6 +219,8 @@ class TrainingWorker(QObject):
                         continue
                 if train is not None and self._run is not None:
                     self._run.set_train(train)
+                if want_weights and self._run is not None:
+                    self.weightsReady.emit(self._run.network.state_arrays())
                 run = self._run
                 if run is None:
                     self._idle()
@@ -223,6 +254,18 @@ class TrainingWorker(QObject):
                 step_times.append(now)
                 if not last_stats.finite:
                     self._diverge(last_stats, recorder, grid)
+                    continue
+                stop_reason = ""
+                if max_steps is not None and run.step_count >= max_steps:
+                    stop_reason = f"Stopped after {run.step_count:,} steps (stop condition)."
+                elif target_loss is not None and last_stats.loss <= target_loss:
+                    stop_reason = (f"Stopped at step {run.step_count:,}: the loss reached "
+                                   f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition).")
+                if stop_reason:
+                    self._playing.clear()
+                    self._emit(last_stats, recorder, grid, 0.0, message=stop_reason)
+                    self.stateChanged.emit("paused")
+                    last_emit = now
                     continue
                 if now >= next_chunk_at:
                     finished = builder.advance(run)
@@ -292,6 +335,7 @@ class TrainingController(QObject):
     snapshotReady = Signal(object)
     stateChanged = Signal(str)
     errorOccurred = Signal(str, str)
+    weightsReady = Signal(object)
 
     def __init__(self, config: ExperimentConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -306,6 +350,7 @@ class TrainingController(QObject):
         self._worker.snapshotReady.connect(self._on_snapshot)
         self._worker.stateChanged.connect(self._on_state)
         self._worker.errorOccurred.connect(self._on_error)
+        self._worker.weightsReady.connect(self._on_weights)
         self._state = "paused"
         self._thread.start()
         _STARTED_THREADS.append(self._thread)
@@ -350,6 +395,20 @@ class TrainingController(QObject):
     def set_steps_per_frame(self, steps: int | None) -> None:
         self._worker.set_steps_per_frame(steps)
 
+    def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
+        self._worker.set_stop_conditions(max_steps, target_loss)
+
+    def request_weights(self) -> None:
+        self._worker.request_weights()
+
+    def load(self, config: ExperimentConfig, weights: dict | None = None) -> None:
+        """Rebuild from ``config`` (always), with ``weights`` loaded into the new network."""
+        self.config = config
+        if weights is None:
+            self._worker.set_config(config)
+        else:
+            self._worker.set_config_with_weights(config, weights)
+
     def shutdown(self, timeout_ms: int = 3000) -> bool:
         """Stop the worker and wait for its thread; True if it finished in time."""
         self._worker.request_stop()
@@ -374,6 +433,10 @@ class TrainingController(QObject):
     @Slot(str, str)
     def _on_error(self, summary: str, details: str) -> None:
         self.errorOccurred.emit(summary, details)
+
+    @Slot(object)
+    def _on_weights(self, weights: dict) -> None:
+        self.weightsReady.emit(weights)
 
 
 def with_train(config: ExperimentConfig, **changes) -> ExperimentConfig:

@@ -22,6 +22,12 @@ def window(qtbot):
 
 
 @pytest.fixture(autouse=True)
+def _private_settings(tmp_path, monkeypatch):
+    """Each test gets its own settings store: no test sees another's remembered experiment."""
+    monkeypatch.setenv("VG_DESKTOP_SETTINGS_FILE", str(tmp_path / "settings.ini"))
+
+
+@pytest.fixture(autouse=True)
 def _no_running_worker_threads():
     yield
     from vg_desktop.worker import running_worker_threads

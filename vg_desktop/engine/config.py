@@ -118,6 +118,10 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
+        for name, cls in (("network", NetworkConfig), ("data", DataConfig),
+                          ("train", TrainConfig)):
+            if not isinstance(getattr(self, name), cls):
+                raise ValueError(f"{name} must be a {cls.__name__}")
         if self.network.normalization == "batch" and self.train.batch_size < 2:
             raise ValueError(
                 "batch normalization needs a batch size of at least 2: with one sample the batch "

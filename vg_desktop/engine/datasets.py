@@ -41,8 +41,10 @@ def _moons(n: int, c: int, noise: float, rng: np.random.Generator):
 
 def _xor(n: int, c: int, noise: float, rng: np.random.Generator):
     x = rng.uniform(-1.0, 1.0, (n, 2))
-    quadrant = (x[:, 0] > 0).astype(int) ^ (x[:, 1] > 0).astype(int)
-    y = quadrant % c
+    # A c x c checkerboard labelled (row + column) mod c: for c = 2 it is exactly XOR
+    # (opposite quadrants share a class), and every class appears for any c.
+    cells = np.clip(((x + 1.0) / 2.0 * c).astype(int), 0, c - 1)
+    y = (cells[:, 0] + cells[:, 1]) % c
     return x + noise * rng.standard_normal((n, 2)), y
 
 

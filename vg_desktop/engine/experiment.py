@@ -40,7 +40,7 @@ def experiment_from_dict(data: object) -> ExperimentConfig:
             f"this is not a Vanishing Gradient Lab experiment (format is {data.get('format')!r})"
         )
     version = data.get("version")
-    if version != VERSION:
+    if type(version) is not int or version != VERSION:
         raise ExperimentFileError(
             f"experiment version {version!r} is not supported (this app reads version {VERSION})"
         )
@@ -112,4 +112,6 @@ def load_experiment(path: str | os.PathLike) -> ExperimentConfig:
             f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "it may be truncated"
         ) from None
+    except (ValueError, RecursionError):  # absurd nesting or numbers: not an experiment
+        raise ExperimentFileError("the file is not a readable experiment") from None
     return experiment_from_dict(data)

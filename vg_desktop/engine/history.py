@@ -26,6 +26,7 @@ class RunHistory:
         self.depth = depth
         self.capacity = max(16, capacity - capacity % 2)
         self.stride = 1
+        self._first: int | None = None  # strides count from the first recorded step
         self._n = 0
         self._steps = np.zeros(self.capacity, dtype=np.int64)
         self._loss = np.zeros(self.capacity)
@@ -39,11 +40,13 @@ class RunHistory:
 
     def append(self, step: int, loss: float, accuracy: float, **layers: np.ndarray) -> None:
         """Record one step (skipped unless it falls on the current stride)."""
-        if step % self.stride:
+        if self._first is None:
+            self._first = step
+        if (step - self._first) % self.stride:
             return
         if self._n == self.capacity:
             self._halve()
-            if step % self.stride:
+            if (step - self._first) % self.stride:
                 return
         i = self._n
         self._steps[i], self._loss[i], self._accuracy[i] = step, loss, accuracy
@@ -55,7 +58,7 @@ class RunHistory:
 
     def _halve(self) -> None:
         self.stride *= 2
-        keep = np.flatnonzero(self._steps[: self._n] % self.stride == 0)
+        keep = np.flatnonzero((self._steps[: self._n] - self._first) % self.stride == 0)
         k = len(keep)
         self._steps[:k] = self._steps[keep]
         self._loss[:k] = self._loss[keep]
@@ -99,3 +102,4 @@ class RunHistory:
     def clear(self) -> None:
         self._n = 0
         self.stride = 1
+        self._first = None

@@ -77,6 +77,9 @@ TOOLTIPS = {
     "Seed": "Random seed for the weights and the batch order: the same seed gives the same run.",
     "Precision": "float64 represents gradients down to about 1e-308; float32 only down to about "
     "1e-38 (1e-45 subnormal), so deep vanishing gradients underflow to zero sooner.",
+    "Stop after": "Pause by itself after this many steps (0: never), so a class sees the same "
+    "moment every time.",
+    "Stop at loss": "Pause by itself once the training loss is at or below this value (0: never).",
     "Speed": "Steps trained per frame (60 frames per second). Slow motion lets a class follow "
     "each step; Maximum trains as fast as the machine allows.",
 }
@@ -102,6 +105,7 @@ class ControlPanel(QWidget):
 
     configChanged = Signal(object)  # ExperimentConfig
     speedChanged = Signal(object)  # int steps per frame, or None for maximum
+    stopConditionsChanged = Signal(object, object)  # max steps or None, target loss or None
     playToggled = Signal()
     stepRequested = Signal()
     resetRequested = Signal()
@@ -151,15 +155,27 @@ class ControlPanel(QWidget):
         for text, value in SPEEDS:
             self.speed.addItem(text, value)
         self.speed.setCurrentIndex(len(SPEEDS) - 1)
+        self.stop_after = QSpinBox()
+        self.stop_after.setRange(0, 10_000_000)
+        self.stop_after.setSingleStep(100)
+        self.stop_after.setSpecialValueText("never")
+        self.stop_after.setSuffix(" steps")
+        self.stop_at_loss = QDoubleSpinBox()
+        self.stop_at_loss.setRange(0.0, 10.0)
+        self.stop_at_loss.setDecimals(3)
+        self.stop_at_loss.setSingleStep(0.05)
+        self.stop_at_loss.setSpecialValueText("never")
 
         for widget, label in [(self.depth_box, "Depth"), (self.width_box, "Width"),
                               (self.residual, "Residual connections"), (self.gain, "Gain"),
                               (self.learning_rate, "Learning rate"), (self.momentum, "Momentum"),
                               (self.batch_size, "Batch size"), (self.noise, "Noise"),
-                              (self.seed, "Seed"), (self.speed, "Speed")]:
+                              (self.seed, "Seed"), (self.speed, "Speed"),
+                              (self.stop_after, "Stop after"),
+                              (self.stop_at_loss, "Stop at loss")]:
             _name(widget, label)
         for spin in (self.depth_box, self.width_box, self.gain, self.learning_rate, self.momentum,
-                     self.batch_size, self.noise, self.seed):
+                     self.batch_size, self.noise, self.seed, self.stop_after, self.stop_at_loss):
             spin.setKeyboardTracking(False)  # apply when typing is done, not at every digit
 
         self.hint = QLabel()
@@ -195,6 +211,8 @@ class ControlPanel(QWidget):
         form2.addRow("Momentum", self.momentum)
         form2.addRow("Batch size", self.batch_size)
         form2.addRow("Speed", self.speed)
+        form2.addRow("Stop after", self.stop_after)
+        form2.addRow("Stop at loss", self.stop_at_loss)
 
         data_box = QGroupBox("Data")
         form3 = QFormLayout(data_box)
@@ -231,11 +249,20 @@ class ControlPanel(QWidget):
         self.speed.currentIndexChanged.connect(
             lambda: self.speedChanged.emit(self.speed.currentData())
         )
+        self.stop_after.valueChanged.connect(self._stop_conditions_changed)
+        self.stop_at_loss.valueChanged.connect(self._stop_conditions_changed)
         self.play_button.clicked.connect(self.playToggled)
         self.step_button.clicked.connect(self.stepRequested)
         self.reset_button.clicked.connect(self.resetRequested)
 
     # ---------------------------------------------------------------- state
+    def stop_conditions(self) -> tuple[int | None, float | None]:
+        steps, loss = self.stop_after.value(), self.stop_at_loss.value()
+        return (steps or None), (loss or None)
+
+    def _stop_conditions_changed(self) -> None:
+        self.stopConditionsChanged.emit(*self.stop_conditions())
+
     def config(self) -> ExperimentConfig:
         return self._config
 

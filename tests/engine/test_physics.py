@@ -1,0 +1,120 @@
+"""The qualitative physics the app teaches, measured at depth 30, width 32, on the spiral (n=256).
+
+Thresholds are far from the measured values (see the comments) so that they test the
+phenomenon, not a particular floating-point history.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vg_desktop.engine import (
+    DataConfig,
+    ExperimentConfig,
+    Network,
+    NetworkConfig,
+    TrainConfig,
+    TrainingRun,
+    make_dataset,
+)
+
+DEPTH, WIDTH = 30, 32
+
+
+@pytest.fixture(scope="module")
+def spiral():
+    return make_dataset("spiral", n=256, noise=0.1, seed=0)
+
+
+def measure(spiral, **settings):
+    x, y = spiral
+    cfg = NetworkConfig(depth=DEPTH, width=WIDTH, seed=0, **settings)
+    return Network(cfg, n_inputs=2, n_classes=2).gradients(x, y)
+
+
+@pytest.fixture(scope="module")
+def plain_sigmoid(spiral):
+    return measure(spiral, activation="sigmoid", init="xavier")
+
+
+def test_sigmoid_signal_vanishes_toward_the_input(plain_sigmoid):
+    signal = plain_sigmoid.signal_grad_norms
+    assert signal.shape == (DEPTH,)
+    assert np.all(signal > 0)
+    # Measured ≈ 6e-19: each layer pays its mean σ′ (≤ 0.25) times the weight gain.
+    assert signal[0] / signal[-1] < 1e-6
+    # The decay is steady, not one bad layer: every third of the stack loses an order or more.
+    thirds = signal[[0, 10, 20, 29]]
+    assert np.all(thirds[:-1] / thirds[1:] < 0.1)
+
+
+def test_sigmoid_mean_derivative_never_exceeds_a_quarter(plain_sigmoid):
+    factors = plain_sigmoid.mean_derivatives
+    assert np.all(factors <= 0.25)
+    assert np.all(factors > 0.15)  # xavier keeps u near 0, where σ′ ≈ 0.2–0.25
+
+
+def test_relu_with_he_init_keeps_the_signal_within_an_order_of_magnitude(spiral):
+    signal = measure(spiral, activation="relu", init="he").signal_grad_norms
+    assert 0.1 < signal[0] / signal[-1] < 10  # measured ≈ 0.24
+
+
+@pytest.mark.parametrize(
+    "cure", [{"normalization": "batch"}, {"residual": True}], ids=["batch-norm", "residual"]
+)
+def test_batch_norm_and_residual_lift_the_first_layer_signal(spiral, plain_sigmoid, cure):
+    cured = measure(spiral, activation="sigmoid", init="xavier", **cure)
+    lift = cured.signal_grad_norms[0] / plain_sigmoid.signal_grad_norms[0]
+    assert lift >= 1e4  # measured ≈ 1e21 (batch norm) and ≈ 3e18 (residual)
+    # And the cure leaves layer 1 within a few orders of the last hidden layer.
+    ratio = cured.signal_grad_norms[0] / cured.signal_grad_norms[-1]
+    assert 1e-3 < ratio < 1e4
+
+
+def test_chain_rule_prediction_tracks_the_measurement_for_plain_sigmoid(plain_sigmoid):
+    predicted = plain_sigmoid.predicted_signal_norms
+    measured = plain_sigmoid.signal_grad_norms
+    assert predicted.shape == (DEPTH,)
+    assert predicted[-1] == measured[-1]  # the prediction starts from the measured top layer
+    assert np.all(np.abs(np.log10(predicted / measured)) < 1.0)  # measured within ±0.3
+
+
+def test_chain_rule_prediction_is_the_product_of_the_documented_factors(plain_sigmoid, spiral):
+    """pred_l = pred_(l+1) · |mean f′(u_l)| · ‖W_(l+1)‖_F / sqrt(width), from the top down."""
+    s = plain_sigmoid
+    gains = s.weight_norms[1:DEPTH] / np.sqrt(WIDTH)
+    expected = np.empty(DEPTH)
+    expected[-1] = s.signal_grad_norms[-1]
+    for layer in range(DEPTH - 2, -1, -1):
+        expected[layer] = expected[layer + 1] * abs(s.mean_derivatives[layer]) * gains[layer]
+    np.testing.assert_allclose(s.predicted_signal_norms, expected, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    ("width", "low", "high"),
+    [(16, 0.0, 1e-5), (256, 1.0, np.inf)],  # measured ≈ 5e-8 and ≈ 230
+)
+def test_sigmoid_with_unit_normal_weights_vanishes_narrow_and_explodes_wide(width, low, high):
+    """DESIGN.md: with N(0, 1) weights the outcome depends on width as well as depth
+    (layer-1 / output weight-gradient ratio at depth 30). 64 samples keep width 256 fast."""
+    x, y = make_dataset("spiral", n=64, noise=0.1, seed=0)
+    cfg = NetworkConfig(depth=DEPTH, width=width, activation="sigmoid", init="normal", seed=0)
+    grads = Network(cfg).gradients(x, y).weight_grad_norms
+    assert low < grads[0] / grads[-1] < high
+
+
+def test_residual_relu_stack_with_he_init_diverges_without_raising():
+    """Unscaled residual ReLU stacks blow up within a few SGD steps: a lesson, not a crash."""
+    config = ExperimentConfig(
+        network=NetworkConfig(
+            depth=DEPTH, width=WIDTH, activation="relu", init="he", residual=True
+        ),
+        data=DataConfig(n_samples=256),
+        train=TrainConfig(learning_rate=0.1, batch_size=64),
+    )
+    run = TrainingRun(config)
+    first = run.step()
+    assert first.finite
+    finite = [run.step().finite for _ in range(20)]
+    assert not all(finite)  # measured: diverges at step 3

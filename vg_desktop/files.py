@@ -1,0 +1,209 @@
+"""File actions of the main window: open, save, save with weights, export.
+
+Every failure is reported in a dialog that says what was wrong, and nothing in the running session
+changes until a file has been read and validated completely.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import zipfile
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from .engine import ExperimentConfig, ExperimentFileError, Network, load_experiment
+from .engine.experiment import MAX_FILE_BYTES, atomic_write_bytes, save_experiment
+from .exporting import export_history, export_plot, export_widget_png
+
+log = logging.getLogger(__name__)
+
+EXPERIMENT_SUFFIX = ".vgx"
+LESSON_SUFFIX = ".vglesson"
+OPEN_FILTER = ("Experiments and lessons (*.vgx *.vglesson *.json);;Experiments (*.vgx *.json);;"
+               "Lessons (*.vglesson *.json);;All files (*)")
+SAVE_FILTER = "Experiments (*.vgx)"
+
+# Export targets: (file-dialog filter, what it exports)
+EXPORT_TARGETS = {
+    "Whole window (*.png)": ("window", ".png"),
+    "Gradient bars, PNG (*.png)": ("bars", ".png"),
+    "Gradient bars, SVG (*.svg)": ("bars", ".svg"),
+    "Activation plot, PNG (*.png)": ("activation_plot", ".png"),
+    "Activation plot, SVG (*.svg)": ("activation_plot", ".svg"),
+    "Loss and accuracy, PNG (*.png)": ("curves", ".png"),
+    "Loss and accuracy, SVG (*.svg)": ("curves", ".svg"),
+    "Gradient flow heatmap, PNG (*.png)": ("heatmap", ".png"),
+    "Gradient flow heatmap, SVG (*.svg)": ("heatmap", ".svg"),
+    "Data and decision regions, PNG (*.png)": ("dataset_plot", ".png"),
+    "Data and decision regions, SVG (*.svg)": ("dataset_plot", ".svg"),
+    "Run history, CSV (*.csv)": ("history", ".csv"),
+    "Run history, JSON (*.json)": ("history", ".json"),
+}
+
+
+def weights_path(path: Path) -> Path:
+    """Trained weights travel beside the experiment: ``lesson.vgx`` -> ``lesson.npz``."""
+    return path.with_suffix(".npz")
+
+
+def show_error(window, title: str, message: str) -> None:
+    log.warning("%s: %s", title, message)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=window)
+    box.setObjectName("file_error")
+    box.open()
+    window.last_error = message
+
+
+def read_file_kind(path: Path) -> str:
+    """'experiment' or 'lesson', from the JSON's "format" field; raises ExperimentFileError."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ExperimentFileError(f"{path.name} is larger than 1 MB: not an experiment")
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ExperimentFileError(f"cannot read {path.name}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise ExperimentFileError(f"{path.name} is not text (binary or corrupt)") from None
+    except json.JSONDecodeError as exc:
+        raise ExperimentFileError(
+            f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg}); it may be truncated"
+        ) from None
+    fmt = data.get("format") if isinstance(data, dict) else None
+    if fmt == "vg-desktop-lesson":
+        return "lesson"
+    if fmt == "vg-desktop-experiment":
+        return "experiment"
+    raise ExperimentFileError(
+        f"{path.name} is neither a Vanishing Gradient Lab experiment nor a lesson"
+    )
+
+
+def load_weights(path: Path, config: ExperimentConfig) -> dict[str, np.ndarray]:
+    """Read and check a weights file against ``config``; raises ExperimentFileError."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {key: np.array(npz[key]) for key in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise ExperimentFileError(f"the weights file {path.name} is unreadable ({exc})") from None
+    probe = Network(config.network, n_inputs=2, n_classes=config.data.n_classes)
+    try:
+        probe.load_state_arrays(arrays)
+    except ValueError as exc:
+        raise ExperimentFileError(f"the weights in {path.name} do not fit: {exc}") from None
+    if not all(np.all(np.isfinite(a)) for a in arrays.values()):
+        raise ExperimentFileError(f"the weights in {path.name} contain NaN or infinity")
+    return arrays
+
+
+def open_file_dialog(window) -> None:
+    path, _ = QFileDialog.getOpenFileName(window, "Open experiment or lesson", "", OPEN_FILTER)
+    if path:
+        open_path(window, Path(path))
+
+
+def open_path(window, path: Path) -> bool:
+    """Open an experiment (and its weights, if saved with them) or a lesson. True on success."""
+    try:
+        kind = read_file_kind(path)
+        if kind == "lesson":
+            return window.open_lesson(path)
+        config = load_experiment(path)
+        weights = None
+        if weights_path(path).exists():
+            weights = load_weights(weights_path(path), config)
+    except ExperimentFileError as exc:
+        show_error(window, "Cannot open the file", f"{path.name} was not opened:\n\n{exc}\n\n"
+                   "Nothing in the current session was changed.")
+        return False
+    if window.run_b is not None and window.editing == "B":
+        window.edit_a.setChecked(True)
+    window.controls.set_config(config)
+    window.run_a.controller.load(config, weights)
+    window.activation_plot.set_activation(config.network.activation)
+    window.layer.setMaximum(config.network.depth)
+    window.remember_file(path)
+    note = " with its trained weights" if weights is not None else ""
+    window.statusBar().showMessage(f"Opened {path.name}{note}", 8000)
+    return True
+
+
+def save(window) -> None:
+    if window.current_file is None or window.current_file.suffix != EXPERIMENT_SUFFIX:
+        save_as(window)
+    else:
+        save_to(window, window.current_file)
+
+
+def save_as(window, with_weights: bool = False) -> None:
+    title = "Save experiment with trained weights" if with_weights else "Save experiment"
+    path, _ = QFileDialog.getSaveFileName(window, title, "experiment.vgx", SAVE_FILTER)
+    if path:
+        path = Path(path)
+        if path.suffix != EXPERIMENT_SUFFIX:
+            path = path.with_suffix(EXPERIMENT_SUFFIX)
+        save_to(window, path, with_weights)
+
+
+def save_to(window, path: Path, with_weights: bool = False) -> bool:
+    """Write run A's settings to ``path`` (atomically); weights follow by signal if asked."""
+    try:
+        save_experiment(window.run_a.config, path)
+    except OSError as exc:
+        show_error(window, "Cannot save", f"{path.name} was not saved: {exc.strerror or exc}. "
+                   "The previous file, if any, is unchanged.")
+        return False
+    if with_weights:
+        controller = window.run_a.controller
+
+        def write_weights(arrays: dict) -> None:
+            controller.weightsReady.disconnect(write_weights)
+            try:
+                import io
+
+                buffer = io.BytesIO()
+                np.savez_compressed(buffer, **arrays)
+                atomic_write_bytes(weights_path(path), buffer.getvalue())
+                window.statusBar().showMessage(f"Saved {path.name} and its weights", 8000)
+            except OSError as exc:
+                show_error(window, "Cannot save the weights", str(exc))
+
+        controller.weightsReady.connect(write_weights)
+        controller.request_weights()
+    elif weights_path(path).exists():
+        # Weights saved earlier beside this name belong to an older state: drop them, so that
+        # opening the file later restores exactly what was saved now.
+        weights_path(path).unlink()
+    window.remember_file(path)
+    window.statusBar().showMessage(f"Saved {path.name}", 8000)
+    return True
+
+
+def export_dialog(window) -> None:
+    path, chosen = QFileDialog.getSaveFileName(window, "Export", "", ";;".join(EXPORT_TARGETS))
+    if path:
+        target, suffix = EXPORT_TARGETS.get(chosen, ("window", ".png"))
+        path = Path(path)
+        if path.suffix.lower() != suffix:
+            path = path.with_suffix(suffix)
+        export_to(window, target, path)
+
+
+def export_to(window, target: str, path: Path) -> bool:
+    """Export ``target`` ('window', a plot attribute name, or 'history') to ``path``."""
+    try:
+        if target == "window":
+            export_widget_png(window, path)
+        elif target == "history":
+            run = window.edited_run
+            label = run.name if window.run_b is not None else ""
+            export_history(run.history, path, run.config, label)
+        else:
+            export_plot(getattr(window, target), path)
+    except OSError as exc:
+        show_error(window, "Export failed", f"{path.name} was not written: {exc}")
+        return False
+    window.statusBar().showMessage(f"Exported {path.name}", 8000)
+    return True

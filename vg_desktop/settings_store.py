@@ -1,0 +1,101 @@
+"""Remembered preferences (QSettings): the last experiment, recent files, theme and zoom.
+
+A broken store — a hand-edited file, a value of the wrong type, settings from a future version —
+is ignored with a warning, never fatal: the app then starts from its defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+from .engine import ExperimentConfig
+from .engine.experiment import experiment_from_dict, experiment_to_dict
+
+log = logging.getLogger(__name__)
+MAX_RECENT = 8
+
+
+class SettingsStore:
+    """Typed access to QSettings; every read survives garbage."""
+
+    def __init__(self, settings: QSettings | None = None) -> None:
+        if settings is None:
+            # VG_DESKTOP_SETTINGS_FILE points the app at another store (tests, kiosk set-ups).
+            path = os.environ.get("VG_DESKTOP_SETTINGS_FILE")
+            settings = QSettings(path, QSettings.Format.IniFormat) if path else QSettings()
+        self.settings = settings
+        self.warnings: list[str] = []
+        if self.settings.status() != QSettings.Status.NoError:
+            self._warn("the settings file could not be read; starting from defaults")
+            self.settings.clear()
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        log.warning(message)
+
+    # ---------------------------------------------------------------- experiment
+    def last_experiment(self) -> ExperimentConfig | None:
+        raw = self.settings.value("experiment/last")
+        if raw is None:
+            return None
+        try:
+            return experiment_from_dict(json.loads(str(raw)))
+        except (ValueError, TypeError) as exc:
+            self._warn(f"the remembered settings were unusable and were reset ({exc})")
+            self.settings.remove("experiment/last")
+            return None
+
+    def save_experiment(self, config: ExperimentConfig) -> None:
+        self.settings.setValue("experiment/last", json.dumps(experiment_to_dict(config)))
+
+    # ---------------------------------------------------------------- recent files
+    def recent_files(self) -> list[Path]:
+        raw = self.settings.value("files/recent")
+        try:
+            items = json.loads(str(raw)) if raw is not None else []
+            if not isinstance(items, list):
+                raise TypeError("not a list")
+            return [Path(p) for p in items if isinstance(p, str)][:MAX_RECENT]
+        except (ValueError, TypeError):
+            self._warn("the recent-files list was unreadable and was cleared")
+            self.settings.remove("files/recent")
+            return []
+
+    def add_recent_file(self, path: Path) -> list[Path]:
+        path = Path(path).resolve()
+        files = [path] + [p for p in self.recent_files() if p != path]
+        files = files[:MAX_RECENT]
+        self.settings.setValue("files/recent", json.dumps([str(p) for p in files]))
+        return files
+
+    def clear_recent_files(self) -> None:
+        self.settings.remove("files/recent")
+
+    # ---------------------------------------------------------------- simple values
+    def text(self, key: str, default: str, allowed: tuple[str, ...] | None = None) -> str:
+        value = self.settings.value(key, default)
+        if not isinstance(value, str) or (allowed is not None and value not in allowed):
+            if value is not None and value != default:
+                self._warn(f"ignored the unusable setting {key}={value!r}")
+            return default
+        return value
+
+    def number(self, key: str, default: float, lo: float, hi: float) -> float:
+        value = self.settings.value(key, default)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self._warn(f"ignored the unusable setting {key}={value!r}")
+            return default
+        return number if lo <= number <= hi else default
+
+    def set(self, key: str, value) -> None:
+        self.settings.setValue(key, value)
+
+    def sync(self) -> None:
+        self.settings.sync()
