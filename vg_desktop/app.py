@@ -99,6 +99,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.current_file: Path | None = None
         self.editing = "A"
+        self._dataset_key: tuple[str, int] | None = None
         self.theme_name = self.settings.text("view/theme", "light", tuple(THEMES))
         self.zoom = self.settings.number("view/zoom", 1.0, *ZOOM_RANGE)
 
@@ -637,8 +638,6 @@ class MainWindow(QMainWindow):
         a, b = self.run_a, self.run_b
         if a.latest is None:
             return
-        new_run = {r.name: r.drawn is None or r.drawn.run_id != r.latest.run_id
-                   for r in self.runs() if r.latest is not None}
         for run in self.runs():
             run.drawn = run.latest
         snap_a = a.drawn
@@ -672,7 +671,8 @@ class MainWindow(QMainWindow):
                 rows = rows[:, : snap.depth]
             self.heatmap.set_data(h.steps, np.log10(rows))
         self.heatmap.set_levels(*self.bars.bounds())
-        if new_run.get(shown.name, True) or self.dataset_plot.data_size() != len(snap.data_y):
+        if self._dataset_key != (shown.name, snap.run_id):
+            self._dataset_key = (shown.name, snap.run_id)
             self.dataset_plot.set_data(snap.data_x, snap.data_y)
         if snap.decision is not None:
             self.dataset_plot.show_decision(snap.decision)

@@ -113,6 +113,7 @@ class Snapshot:
     diverged: bool = False
     message: str = ""  # why the run stopped, in words a student can read
     steps_per_second: float = 0.0
+    playing: bool = False  # whether the worker was training when it sent this
 
     @property
     def depth(self) -> int:
@@ -141,6 +142,7 @@ def snapshot_from_stats(
     steps_per_second: float = 0.0,
     diverged: bool = False,
     message: str = "",
+    playing: bool = False,
 ) -> Snapshot:
     return Snapshot(
         run_id=run_id,
@@ -162,4 +164,5 @@ def snapshot_from_stats(
         diverged=diverged,
         message=message,
         steps_per_second=steps_per_second,
+        playing=playing,
     )

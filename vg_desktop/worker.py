@@ -104,6 +104,8 @@ class TrainingWorker(QObject):
         self._pending_weights: dict | None = None
         self._run: TrainingRun | None = None
         self._run_id = 0
+        self._emitted_step = -1
+        self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
 
     # ---------------------------------------------------------------- thread-safe commands
     def play(self) -> None:
@@ -187,6 +189,7 @@ class TrainingWorker(QObject):
         step_times: deque[float] = deque(maxlen=240)
         frame_started = time.perf_counter()
         steps_this_frame = 0
+        was_playing = False
         while not self._stop.is_set():
             try:
                 with self._lock:
@@ -204,6 +207,7 @@ class TrainingWorker(QObject):
                     config = self._run.config
                 if config is not None:
                     self._run = TrainingRun(config)
+                    self._diverged_message = ""
                     if weights is not None:
                         self._run.network.load_state_arrays(weights)
                     self._run_id += 1
@@ -225,7 +229,17 @@ class TrainingWorker(QObject):
                 if run is None:
                     self._idle()
                     continue
+                if self._diverged_message and (self._playing.is_set() or single):
+                    # A diverged network only produces NaN: it needs a reset, not more steps.
+                    self._playing.clear()
+                    self.stateChanged.emit("diverged")
+                    continue
                 if not (self._playing.is_set() or single):
+                    if self._emitted_step != run.step_count or was_playing:
+                        # Just paused: show exactly where training stopped, at once.
+                        self._emit(last_stats, recorder, grid, 0.0)
+                        was_playing = False
+                        continue
                     if grid_stale and builder is not None and last_stats.finite:
                         # Paused: finish the decision regions chunk by chunk, then show them.
                         finished = builder.advance(run)
@@ -248,6 +262,7 @@ class TrainingWorker(QObject):
                     steps_this_frame += 1
 
                 last_stats = run.step()
+                was_playing = self._playing.is_set()
                 grid_stale = True
                 recorder.add(run.step_count, last_stats)
                 now = time.perf_counter()
@@ -291,14 +306,18 @@ class TrainingWorker(QObject):
         self._wake.clear()
 
     def _emit(self, stats: StepStats, recorder: HistoryRecorder, grid, rate: float,
-              diverged: bool = False, message: str = "") -> None:
+              message: str = "") -> None:
         run = self._run
+        diverged = bool(self._diverged_message)
+        message = self._diverged_message or message
         snap = snapshot_from_stats(
             stats, run_id=self._run_id, step=run.step_count, config=run.config,
             data_x=self._frozen_data()[0], data_y=self._frozen_data()[1],
             history=recorder.take(run.config.network.depth), decision=grid,
             steps_per_second=rate, diverged=diverged, message=message,
+            playing=self._playing.is_set(),
         )
+        self._emitted_step = run.step_count
         self.snapshotReady.emit(snap)
 
     def _frozen_data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -316,7 +335,8 @@ class TrainingWorker(QObject):
             f"at step {step} the loss or a gradient became NaN or infinite: the gradients "
             "exploded. Lower the gain or the learning rate, then press Reset."
         )
-        self._emit(stats, recorder, grid, 0.0, diverged=True, message=message)
+        self._diverged_message = message
+        self._emit(stats, recorder, grid, 0.0)
         self.stateChanged.emit("diverged")
 
 

@@ -77,9 +77,8 @@ def test_play_trains_and_draws_frames_then_pause_stops(qtbot, window):
     qtbot.mouseClick(control(window, "Play"), Qt.MouseButton.LeftButton)
     assert not window.controller.playing
     assert control(window, "Play").text() == "Play"
-    time.sleep(0)  # let the worker notice; no fixed sleeps in assertions
-    qtbot.waitUntil(lambda: window._latest.step == wait_drawn(qtbot, window).step, timeout=2000)
-    stopped_at = window._latest.step
+    # The worker confirms the pause with a snapshot of exactly where it stopped.
+    stopped_at = wait_for_step(qtbot, window, lambda s: not s.playing).step
     qtbot.wait(200)
     assert window._latest.step == stopped_at
 
@@ -176,7 +175,7 @@ def test_every_control_reaches_the_engine(qtbot, window):
         wait_for_step(qtbot, window, lambda s, chk=check: chk(s.config))
     snap = wait_for_step(qtbot, window, lambda s: s.step > 0)
     assert snap.depth == 12 and snap.preactivations[0].size > 0
-    assert window.activation_plot.activation_name == "relu"
+    assert window.activation_plot.activation_name() == "relu"
     assert window.controller.config == window.controls.config()
 
 
@@ -245,7 +244,7 @@ def test_closing_mid_run_stops_the_worker_promptly(qtbot):
 def test_activation_plot_follows_the_activation(window, name):
     c = window.controls
     c.activation.setCurrentIndex(c.activation.findData(name))
-    assert window.activation_plot.activation_name == name
+    assert window.activation_plot.activation_name() == name
 
 
 def test_config_roundtrip_through_panel(window):
