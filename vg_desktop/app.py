@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from . import APP_NAME, ORG_NAME, __version__
 from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, scaled_theme
 from .engine import ExperimentConfig
+from .lessons import LessonFileError, builtin_lessons, load_lesson
 from .paths import resource_path
 from .plots import (
     ActivationPlot,
@@ -50,6 +51,7 @@ from .run_slot import RunSlot
 from .settings_store import SettingsStore
 from .snapshot import Snapshot
 from .widgets.controls import ControlPanel
+from .widgets.lesson_panel import LessonPanel
 
 log = logging.getLogger(__name__)
 
@@ -265,6 +267,12 @@ class MainWindow(QMainWindow):
                              Qt.Orientation.Horizontal)
         self.splitDockWidget(self.docks["heatmap"], self.docks["dataset"],
                              Qt.Orientation.Horizontal)
+        self.lesson_panel = LessonPanel()
+        self._add_dock("lesson", "Lesson", self.lesson_panel,
+                       Qt.DockWidgetArea.RightDockWidgetArea)
+        self.splitDockWidget(self.docks["lesson"], self.docks["activation"],
+                             Qt.Orientation.Vertical)
+        self.docks["lesson"].hide()  # appears when a lesson is opened (Lessons menu)
         self.resizeDocks([self.docks["activation"]], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["curves"]], [300], Qt.Orientation.Vertical)
 
@@ -324,6 +332,16 @@ class MainWindow(QMainWindow):
                          [str(digit)])
 
         self.lessons_menu = bar.addMenu("&Lessons")
+        for path in builtin_lessons():
+            try:
+                title = load_lesson(path).title
+            except LessonFileError as exc:  # a broken shipped file must not stop the app
+                log.error("built-in lesson %s: %s", path.name, exc)
+                continue
+            self._action(title, lambda _=False, p=path: self.open_lesson(p), (),
+                         self.lessons_menu)
+        self.lessons_menu.addSeparator()
+        self._action("Open Lesson &File…", self.open_file_dialog, (), self.lessons_menu)
 
         view_menu = bar.addMenu("&View")
         for dock in self.docks.values():
@@ -371,6 +389,7 @@ class MainWindow(QMainWindow):
         self.layer.valueChanged.connect(self._on_layer)
         self.bars.layerClicked.connect(self._on_bar_clicked)
         self.compare.toggled.connect(self.set_compare)
+        self.lesson_panel.applyRequested.connect(self.apply_lesson_step)
         self.edit_a.toggled.connect(self._on_edit_target)
         self.copy_a_to_b.clicked.connect(self.copy_a_into_b)
         self.activation_plot.set_activation(self.controls.config().network.activation)
@@ -441,6 +460,44 @@ class MainWindow(QMainWindow):
         box.setDetailedText(details)
         box.open()
         self.statusBar().showMessage(f"Error: {summary}", 10000)
+
+    # ---------------------------------------------------------------- lessons
+    def open_lesson(self, path: str | Path) -> bool:
+        """Show a lesson file in the Lesson panel (its first step is not applied until asked)."""
+        from .files import show_error
+
+        path = Path(path)
+        try:
+            lesson = load_lesson(path)
+        except LessonFileError as exc:
+            show_error(self, "Cannot open the lesson", f"{path.name} was not opened:\n\n{exc}\n\n"
+                       "Nothing in the current session was changed.")
+            return False
+        self.lesson_panel.set_lesson(lesson, 0)
+        self.docks["lesson"].show()
+        self.docks["lesson"].raise_()
+        if path.resolve().parent != resource_path("lessons").resolve():  # a teacher's own file
+            self.settings.add_recent_file(path)
+            self._rebuild_recent_menu()
+        self.statusBar().showMessage(f"Lesson: {lesson.title}", 8000)
+        return True
+
+    @Slot(object)
+    def apply_lesson_step(self, step) -> None:
+        """Set up a lesson step's experiment (in run A) and the view it asks for."""
+        if self.run_b is not None and self.editing == "B":
+            self.edit_a.setChecked(True)
+        self.apply_config(step.settings)
+        view = step.view
+        if view.quantity is not None:
+            self.set_quantity(view.quantity)
+        if view.overlay is not None:
+            self.overlay.setChecked(view.overlay)
+        if view.layer is not None:
+            self.layer.setValue(view.layer)
+        if view.play is not None:
+            self.play() if view.play else self.pause()
+        self.statusBar().showMessage(f"Set up: {step.title}", 8000)
 
     # ---------------------------------------------------------------- compare A/B
     @Slot(bool)

@@ -41,8 +41,12 @@ def _check_int(name: str, value: object, bounds: tuple[int, int]) -> None:
 def _check_float(name: str, value: object, bounds: tuple[float, float]) -> None:
     lo, hi = bounds
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    try:
+        number = float(value) if ok else float("nan")
+    except OverflowError:  # an integer too large for a float
+        number = float("nan")
     # `not lo <= v <= hi` is also true for NaN, which must be refused too.
-    if not ok or not lo <= float(value) <= hi:
+    if not lo <= number <= hi:
         raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}")
 
 
@@ -118,8 +122,7 @@ class ExperimentConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
 
     def __post_init__(self) -> None:
-        for name, cls in (("network", NetworkConfig), ("data", DataConfig),
-                          ("train", TrainConfig)):
+        for name, cls in (("network", NetworkConfig), ("data", DataConfig), ("train", TrainConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise ValueError(f"{name} must be a {cls.__name__}")
         if self.network.normalization == "batch" and self.train.batch_size < 2:
