@@ -753,7 +753,7 @@ class MainWindow(QMainWindow):
         self.status_label.setText("        ".join(parts))
 
     # ---------------------------------------------------------------- shutdown
-    def closeEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def closeEvent(self, event) -> None:
         self.shutdown()
         super().closeEvent(event)
 

@@ -65,29 +65,49 @@ def export_history(history: RunHistory, path: str | os.PathLike,
 
 
 def export_plot(plot_widget, path: str | os.PathLike, scale: float = 2.0) -> None:
-    """A pyqtgraph plot as PNG (at ``scale`` × its size, for crisp slides) or SVG."""
-    import pyqtgraph.exporters as exporters
+    """A plot widget as PNG (rendered at ``scale`` x its size, crisp on slides) or as SVG.
+
+    Both paint the widget itself (axes, legend and all) through QPainter: SVG through
+    QSvgGenerator, so lines and text stay vectors. pyqtgraph's own SVG exporter cannot parse the
+    path syntax current Qt versions write, so it is not used.
+    """
+    from PySide6.QtCore import QRect, QSize
+    from PySide6.QtGui import QColor, QImage, QPainter
 
     path = Path(path)
-    item = plot_widget.getPlotItem() if hasattr(plot_widget, "getPlotItem") else plot_widget.scene()
-    tmp_dir = tempfile.mkdtemp(dir=path.parent)
-    tmp = Path(tmp_dir) / f"export{path.suffix.lower()}"
+    size = plot_widget.size()
+    fd, tmp = tempfile.mkstemp(suffix=path.suffix.lower(), dir=path.parent)
+    os.close(fd)
     try:
         if path.suffix.lower() == ".svg":
-            exporter = exporters.SVGExporter(item)
+            from PySide6.QtSvg import QSvgGenerator
+
+            generator = QSvgGenerator()
+            generator.setFileName(tmp)
+            generator.setSize(size)
+            generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+            generator.setTitle(plot_widget.accessibleName() or "Vanishing Gradient Lab figure")
+            generator.setDescription("Exported from Vanishing Gradient Lab")
+            painter = QPainter(generator)
+            plot_widget.render(painter)
+            painter.end()
         else:
-            exporter = exporters.ImageExporter(item)
-            width = max(int(item.sceneBoundingRect().width() * scale), 200)
-            exporter.parameters()["width"] = width
-            exporter.parameters()["antialias"] = True
-        exporter.export(str(tmp))
-        if not tmp.exists():
-            raise OSError(f"the exporter wrote nothing to {path.name}")
+            image = QImage(QSize(int(size.width() * scale), int(size.height() * scale)),
+                           QImage.Format.Format_ARGB32)
+            image.setDevicePixelRatio(scale)
+            image.fill(QColor("white"))
+            painter = QPainter(image)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            plot_widget.render(painter)
+            painter.end()
+            if not image.save(tmp, "PNG"):
+                raise OSError(f"could not write {path.name}")
+        if os.path.getsize(tmp) == 0:
+            raise OSError(f"nothing was written to {path.name}")
         os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
-        os.rmdir(tmp_dir)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def export_widget_png(widget, path: str | os.PathLike) -> None:

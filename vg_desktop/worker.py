@@ -106,6 +106,7 @@ class TrainingWorker(QObject):
         self._run_id = 0
         self._emitted_step = -1
         self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
+        self._stop_message = ""  # why a stop condition paused the run; cleared by the next step
 
     # ---------------------------------------------------------------- thread-safe commands
     def play(self) -> None:
@@ -207,7 +208,7 @@ class TrainingWorker(QObject):
                     config = self._run.config
                 if config is not None:
                     self._run = TrainingRun(config)
-                    self._diverged_message = ""
+                    self._diverged_message = self._stop_message = ""
                     if weights is not None:
                         self._run.network.load_state_arrays(weights)
                     self._run_id += 1
@@ -262,6 +263,7 @@ class TrainingWorker(QObject):
                     steps_this_frame += 1
 
                 last_stats = run.step()
+                self._stop_message = ""
                 was_playing = self._playing.is_set()
                 grid_stale = True
                 recorder.add(run.step_count, last_stats)
@@ -278,7 +280,8 @@ class TrainingWorker(QObject):
                                    f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition).")
                 if stop_reason:
                     self._playing.clear()
-                    self._emit(last_stats, recorder, grid, 0.0, message=stop_reason)
+                    self._stop_message = stop_reason
+                    self._emit(last_stats, recorder, grid, 0.0)
                     self.stateChanged.emit("paused")
                     last_emit = now
                     continue
@@ -309,7 +312,7 @@ class TrainingWorker(QObject):
               message: str = "") -> None:
         run = self._run
         diverged = bool(self._diverged_message)
-        message = self._diverged_message or message
+        message = self._diverged_message or message or self._stop_message
         snap = snapshot_from_stats(
             stats, run_id=self._run_id, step=run.step_count, config=run.config,
             data_x=self._frozen_data()[0], data_y=self._frozen_data()[1],
