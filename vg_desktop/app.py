@@ -797,11 +797,17 @@ def main(argv: list[str] | None = None) -> int:
         from .selftest import run_self_test
 
         return run_self_test(args.screenshot, args.duration)
+    from .crash import install_exception_hooks, quit_on_signals, setup_logging
+
+    setup_logging()
+    install_exception_hooks()
     app = QApplication.instance() or QApplication([sys.argv[0]])
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
     window = MainWindow()
+    app.aboutToQuit.connect(window.shutdown)  # quit() by signal or menu: stop the workers first
+    signal_timer = quit_on_signals(app)  # noqa: F841 (kept alive for the app's lifetime)
     window.show()
     if args.file is not None:
         QTimer.singleShot(0, lambda: window.open_path(args.file))
