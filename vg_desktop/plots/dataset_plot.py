@@ -1,0 +1,230 @@
+"""The 2-D dataset, colored and shaped by class, over the network's decision regions.
+
+Each class has its own color *and* symbol, so classes stay apart without color vision. The
+decision regions are a light tint of the predicted class's color, stronger where the network is
+more confident; the tint stays light so the points on top of it remain readable, and a network
+that has learned nothing shows up as an almost untinted (uncertain) background.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QPainter
+
+from ..snapshot import DecisionGrid
+from .theme import (
+    LIGHT,
+    MajorTicksAxis,
+    Swatch,
+    Theme,
+    add_entry,
+    make_legend,
+    put_legend_above,
+    qcolor,
+    restyle_legend,
+    style_axis,
+    swatch_size,
+)
+
+SYMBOLS = ("o", "t1", "s", "d", "t", "star", "p", "h")
+TINT_MIN = 0.08  # blend share of the class color at chance-level confidence
+TINT_MAX = 0.45  # ... and at full confidence: light enough for the points to stay readable
+
+
+def _rgb(color: str) -> np.ndarray:
+    c = qcolor(color)
+    return np.array([c.red(), c.green(), c.blue()], dtype=np.float64)
+
+
+def decision_rgba(
+    grid: DecisionGrid, class_colors: tuple[str, ...], base: str, n_classes: int
+) -> np.ndarray:
+    """(ny, nx, 4) uint8 image: each cell's predicted class color blended toward ``base``.
+
+    The blend share grows linearly from TINT_MIN at chance confidence (1 / n_classes) to TINT_MAX
+    at certainty.
+    """
+    predicted = np.asarray(grid.predicted, dtype=np.intp)
+    confidence = np.asarray(grid.confidence, dtype=np.float64)
+    chance = 1.0 / max(n_classes, 2)
+    with np.errstate(all="ignore"):
+        t = np.clip((confidence - chance) / (1.0 - chance), 0.0, 1.0)
+    t = np.where(np.isfinite(t), t, 0.0)
+    share = (TINT_MIN + (TINT_MAX - TINT_MIN) * t)[..., None]
+    palette = np.array([_rgb(c) for c in class_colors])
+    colors = palette[np.clip(predicted, 0, len(palette) - 1)]
+    rgb = _rgb(base) * (1.0 - share) + colors * share
+    rgba = np.empty((*predicted.shape, 4), dtype=np.uint8)
+    rgba[..., :3] = np.clip(np.round(rgb), 0, 255).astype(np.uint8)
+    rgba[..., 3] = 255
+    return rgba
+
+
+class DatasetPlot(pg.PlotWidget):
+    """Scatter of the 2-D data by class, over the network's decision regions."""
+
+    def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
+        super().__init__(
+            parent=parent,
+            background=theme.background,
+            axisItems={"left": MajorTicksAxis("left"), "bottom": MajorTicksAxis("bottom")},
+        )
+        # PlotWidget copies some PlotItem methods onto the instance; `clear` would shadow ours.
+        if "clear" in self.__dict__:
+            del self.clear
+        self._pi: pg.PlotItem = self.getPlotItem()
+        self._vb: pg.ViewBox = self._pi.getViewBox()
+        self._theme = theme
+        self._n_classes = 0
+        self._x = np.zeros((0, 2))
+        self._y = np.zeros(0, dtype=np.intp)
+        self._grid: DecisionGrid | None = None
+        self._rgba: np.ndarray | None = None
+        self._grid_rect: QRectF | None = None
+        pi = self._pi
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        vb = pi.getViewBox()
+        vb.setAspectLocked(True)
+        vb.setMouseEnabled(x=False, y=False)
+        self._image = pg.ImageItem(axisOrder="row-major")
+        self._image.setZValue(-10)
+        pi.addItem(self._image, ignoreBounds=True)
+        self._scatters: list[pg.ScatterPlotItem] = []
+        self._legend = make_legend(theme, columns=5)
+        put_legend_above(pi, self._legend)
+        pi.setLabel("bottom", "x₁")
+        pi.setLabel("left", "x₂")
+        self.apply_theme(theme)
+
+    # ------------------------------------------------------------------ public API
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.setBackground(theme.background)
+        pi = self._pi
+        for name in ("left", "bottom"):
+            style_axis(pi.getAxis(name), theme)
+        pi.layout.setContentsMargins(4, 4, 14, 4)
+        restyle_legend(self._legend, theme)
+        self._redraw_points()
+        if self._grid is not None:
+            self.show_decision(self._grid)
+
+    def set_data(self, x: np.ndarray, y: np.ndarray) -> None:
+        """The points (n, 2) and their integer class labels (n,)."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1, 2)
+        y = np.asarray(y).astype(np.intp).ravel()
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} points but y has {len(y)} labels")
+        if np.array_equal(x, self._x) and np.array_equal(y, self._y):
+            return  # the same dataset, sent again with every snapshot: nothing to redraw
+        self._x, self._y = x, y
+        self._n_classes = int(y.max()) + 1 if y.size else 0
+        self._redraw_points()
+        if x.size and self._grid_rect is None:
+            self._vb.autoRange(padding=0.05)
+
+    def show_decision(self, grid: DecisionGrid | None) -> None:
+        """Tint the background by the predicted class and its confidence; None removes it."""
+        self._grid = grid
+        if grid is None:
+            self._rgba = None
+            self._grid_rect = None
+            self._image.clear()
+            return
+        n_classes = max(
+            self._n_classes, int(np.max(grid.predicted)) + 1 if grid.predicted.size else 2
+        )
+        self._rgba = decision_rgba(grid, self._theme.class_colors, self._theme.tint_base, n_classes)
+        xs, ys = np.asarray(grid.xs, float), np.asarray(grid.ys, float)
+        dx = (xs[-1] - xs[0]) / (len(xs) - 1) if len(xs) > 1 else 1.0
+        dy = (ys[-1] - ys[0]) / (len(ys) - 1) if len(ys) > 1 else 1.0
+        # Row 0 of the grid is ys[0], drawn at the bottom; cell centers sit on the grid points.
+        rect = QRectF(xs[0] - dx / 2, ys[0] - dy / 2, dx * len(xs), dy * len(ys))
+        self._image.setImage(self._rgba, autoLevels=False)
+        self._image.setRect(rect)
+        if rect != self._grid_rect:
+            # Show the whole evaluated area once; later frames keep the view still.
+            self._grid_rect = rect
+            self._vb.setRange(rect=rect, padding=0.01)
+
+    def decision_image(self) -> np.ndarray | None:
+        """The RGBA (ny, nx, 4) image of the decision regions, or None."""
+        return None if self._rgba is None else self._rgba.copy()
+
+    def clear(self) -> None:
+        self.set_data(np.zeros((0, 2)), np.zeros(0, dtype=np.intp))
+        self.show_decision(None)
+
+    # ------------------------------------------------------------------ internals
+    def _redraw_points(self) -> None:
+        t = self._theme
+        pi = self._pi
+        while len(self._scatters) < self._n_classes:
+            item = pg.ScatterPlotItem(pxMode=True)
+            pi.addItem(item)
+            self._scatters.append(item)
+        size = max(8, int(t.tick_font_pt * 0.8))
+        pen = pg.mkPen(t.foreground, width=0.8)
+        for k, item in enumerate(self._scatters):
+            mask = self._y == k
+            color = t.class_colors[k % len(t.class_colors)]
+            item.setData(
+                self._x[mask, 0],
+                self._x[mask, 1],
+                symbol=SYMBOLS[k % len(SYMBOLS)],
+                size=size,
+                brush=pg.mkBrush(color),
+                pen=pen,
+            )
+            item.setVisible(k < self._n_classes)
+        self._rebuild_legend(size)
+
+    def _rebuild_legend(self, symbol_size: int) -> None:
+        t = self._theme
+        self._legend.clear()
+        for k in range(self._n_classes):
+            add_entry(
+                self._legend,
+                Swatch(self._symbol_swatch(k, symbol_size), swatch_size(t)),
+                f"class {k + 1}",
+            )
+        if self._n_classes:
+            add_entry(
+                self._legend,
+                Swatch(self._tint_swatch(), swatch_size(t)),
+                "background: predicted class (stronger = more confident)",
+                "predicted class",
+            )
+
+    def _symbol_swatch(self, k: int, size: int):
+        t = self._theme
+
+        def draw(p: QPainter, r: QRectF) -> None:
+            p.translate(r.center())
+            pg.graphicsItems.ScatterPlotItem.drawSymbol(
+                p,
+                SYMBOLS[k % len(SYMBOLS)],
+                size,
+                pg.mkPen(t.foreground, width=0.8),
+                pg.mkBrush(t.class_colors[k % len(t.class_colors)]),
+            )
+
+        return draw
+
+    def _tint_swatch(self):
+        t = self._theme
+
+        def draw(p: QPainter, r: QRectF) -> None:
+            n = max(self._n_classes, 2)
+            for k in range(min(n, 4)):
+                w = r.width() / min(n, 4)
+                cell = QRectF(r.left() + k * w, r.top(), w, r.height())
+                color = _rgb(t.tint_base) * (1 - TINT_MAX) + _rgb(t.class_colors[k]) * TINT_MAX
+                p.fillRect(cell, pg.mkColor(*[int(c) for c in color]))
+            p.setPen(pg.mkPen(t.foreground, width=0.8))
+            p.drawRect(r)
+
+        return draw

@@ -1,0 +1,879 @@
+"""Gradient bars: one bar per layer, input at the left, on a true log10 axis with fixed bounds.
+
+Why it is built the way it is:
+
+* ``pg.BarGraphItem`` has no log mode, so the bars are drawn in log10 units and the axis is
+  labelled 10ⁿ at integer decades (:class:`DecadeAxis`).
+* The y bounds never auto-scale: a healthy run auto-scaled to its own range looks exactly like a
+  vanishing one. They change only through :meth:`GradientBarsPlot.set_bounds` or the one-shot
+  :meth:`GradientBarsPlot.fit_to`, and :meth:`GradientBarsPlot.set_locked` protects them.
+* Health is shown by color *and* by hatching (vanishing ////, exploding ××××, healthy solid), so
+  it survives a grayscale print or a washed-out projector. The thresholds are in the legend and
+  drawn as dotted guide lines (see :mod:`vg_desktop.health`).
+* A bar must never silently disappear: zero or below-axis values get a ▼ marker at the bottom,
+  above-axis values a ▲ marker at the top, NaN a ✕ (the run diverged).
+
+Default bounds: 10⁻²⁴ … 10² for ‖∂L/∂z‖ and ‖∂L/∂W‖, and 10⁻²⁴ … 10⁰ for ‖ΔW‖/‖W‖. A
+float64 sigmoid stack of depth 30 reaches ~10⁻²⁰ at its first layer, so the default lessons stay on
+the axis; the top leaves two decades above a typical last-layer gradient (~10⁻¹) before ▲ markers
+appear, and an update ratio above 10⁰ means the weights are rewritten every step. Deeper runs fall
+below the axis with ▼ markers until the user fits or sets the bounds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPen, QTextOption
+
+from .. import health
+from .theme import (
+    LIGHT,
+    BaseAxis,
+    Swatch,
+    Theme,
+    add_entry,
+    make_legend,
+    put_legend_above,
+    qcolor,
+    restyle_legend,
+    style_axis,
+    swatch_size,
+)
+
+QUANTITY_LABELS = {
+    "signal": "‖∂L/∂z‖ back-propagated signal (log₁₀)",
+    "weight": "‖∂L/∂W‖ weight gradient (log₁₀)",
+    "update": "‖ΔW‖/‖W‖ update ratio (log₁₀)",
+}
+QUANTITY_SYMBOLS = {"signal": "‖∂L/∂z‖", "weight": "‖∂L/∂W‖", "update": "‖ΔW‖/‖W‖"}
+DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0)}
+PREDICTION_LABEL = "chain-rule estimate: ∏ mean f′ × gain"
+
+BELOW_NOTE_MIN = 5  # from this many ▼ markers on, a text also states the count
+AB_OUTLINE = 2.5  # pixels: the run A / run B outline of side-by-side bars
+ANIMATION_RATE = 0.35  # share of the remaining distance covered per frame
+ANIMATION_SNAP = 0.01  # decades: closer than this, jump to the target
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+_DECADE_STEPS = (1, 2, 3, 4, 5, 6, 10, 20, 30, 50, 100, 200, 300, 500)
+_LAYER_STEPS = (1, 2, 5, 10, 20, 25, 50, 100)
+
+
+def decade_label(exponent: float) -> str:
+    """'10⁻¹²' for -12: the tick label of a log10 axis."""
+    return "10" + str(round(exponent)).translate(_SUPERSCRIPT)
+
+
+def decade_ticks(lo: float, hi: float, max_ticks: int) -> tuple[int, list[int]]:
+    """(step, integer decades in [lo, hi] that are multiples of step), at most ``max_ticks``."""
+    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+    if last < first:
+        return 1, []
+    span = max(last - first, 1)
+    step = next((s for s in _DECADE_STEPS if span / s < max(max_ticks, 2)), _DECADE_STEPS[-1])
+    return step, [v for v in range(first, last + 1) if v % step == 0]
+
+
+class DecadeAxis(BaseAxis):
+    """Axis of a log10 plot: ticks at integer decades, labelled 10ⁿ, thinned to fit."""
+
+    def __init__(self, orientation: str = "left", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self._step = 1
+
+    def _text_height(self) -> float:
+        font = self.style["tickFont"] or self.font()
+        return QFontMetricsF(font).height()
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):
+        max_ticks = int(size / (self._text_height() * 1.7))
+        self._step, major = decade_ticks(minVal, maxVal, max_ticks)
+        levels = [(float(self._step), [float(v) for v in major])]
+        decade_px = size / max(maxVal - minVal, 1e-9)
+        if self._step > 1 and decade_px >= 5:
+            minor = [
+                float(v) for v in range(math.ceil(minVal), math.floor(maxVal) + 1) if v % self._step
+            ]
+            levels.append((1.0, minor))
+        return levels
+
+    def tickStrings(self, values, scale, spacing):
+        if spacing < self._step:
+            return ["" for _ in values]
+        return [decade_label(v) for v in values]
+
+
+def fit_decade_axis_width(axis: pg.AxisItem, theme: Theme, widest: str = "10⁻²⁴") -> None:
+    """Fix the axis width to its widest tick label plus its title, so it never overlaps and
+    never jitters as labels change from frame to frame."""
+    ticks = QFontMetricsF(theme.font(theme.tick_font_pt)).horizontalAdvance(widest)
+    title = QFontMetricsF(theme.font(theme.axis_font_pt)).height() if axis.labelText else 0
+    axis.setWidth(int(ticks + title + max(4, theme.tick_font_pt // 3) + 14))
+
+
+class LayerAxis(BaseAxis):
+    """Bottom axis: layer numbers 1..n, thinned when dense; the output layer reads 'out'."""
+
+    def __init__(self, orientation: str = "bottom", **kwargs) -> None:
+        super().__init__(orientation, **kwargs)
+        self.n_layers = 0
+        self.has_output = False
+
+    def tickValues(self, minVal: float, maxVal: float, size: float):
+        n = self.n_layers
+        if n == 0:
+            return []
+        metrics = QFontMetricsF(self.style["tickFont"] or self.font())
+        if self.orientation in ("left", "right"):
+            label_px = metrics.height() * 1.3
+        else:
+            label_px = metrics.horizontalAdvance("000") + 10
+        px_per_layer = size / max(maxVal - minVal, 1e-9)
+        step = next((s for s in _LAYER_STEPS if s * px_per_layer >= label_px), _LAYER_STEPS[-1])
+        first, last = max(1, math.ceil(minVal)), min(n, math.floor(maxVal))
+        ticks = {v for v in range(first, last + 1) if v % step == 0}
+        # Always show the ends, dropping a regular tick that would crowd them.
+        for end in (1, n):
+            if first <= end <= last:
+                ticks = {t for t in ticks if t == end or abs(t - end) * px_per_layer >= label_px}
+                ticks.add(end)
+        return [(float(step), [float(t) for t in sorted(ticks)])]
+
+    def tickStrings(self, values, scale, spacing):
+        out = []
+        for v in values:
+            layer = round(v)
+            out.append("out" if self.has_output and layer == self.n_layers else str(layer))
+        return out
+
+
+def _log10(values: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.log10(np.abs(values))
+
+
+def _set_colors(bars: pg.BarGraphItem, width: float, brushes: list, pens: list | None) -> None:
+    """Per-bar brushes and pens (None: no outline); pyqtgraph 0.14 fails on empty pen lists."""
+    if not brushes:
+        bars.setOpts(width=width, brushes=None, brush=None, pens=None, pen=None)
+    elif pens is None:
+        bars.setOpts(width=width, brushes=brushes, pens=None, pen=None)
+    else:
+        bars.setOpts(width=width, brushes=brushes, pens=pens)
+
+
+class _Run:
+    """What one run (A or B) shows: raw values, health codes, target and displayed heights."""
+
+    def __init__(self) -> None:
+        self.values = np.zeros(0)
+        self.codes = np.zeros(0, dtype=np.int8)
+        self.targets = np.zeros(0)
+        self.heights = np.zeros(0)
+        self.x = np.zeros(0)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class GradientBarsPlot(pg.PlotWidget):
+    """Per-layer gradient norms as health-colored bars on a fixed log10 axis.
+
+    Signals
+    -------
+    layerClicked(int)
+        0-based index of the clicked layer. For "weight" and "update" the last index (depth) is
+        the output layer, which has no activation.
+    boundsChanged(int, int)
+        The y bounds (decades) changed; the heatmap shares them as its color levels.
+    """
+
+    layerClicked = Signal(int)
+    boundsChanged = Signal(int, int)
+
+    def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
+        self._left_axis = DecadeAxis("left")
+        self._bottom_axis = LayerAxis("bottom")
+        super().__init__(
+            parent=parent,
+            background=theme.background,
+            axisItems={"left": self._left_axis, "bottom": self._bottom_axis},
+        )
+        # PlotWidget copies some PlotItem methods onto the instance; `clear` would shadow ours.
+        if "clear" in self.__dict__:
+            del self.clear
+        self._pi: pg.PlotItem = self.getPlotItem()
+        self._vb: pg.ViewBox = self._pi.getViewBox()
+        self._theme = theme
+        self._quantity = "signal"
+        self._bounds = dict(DEFAULT_BOUNDS)
+        self._locked = False
+        self._animated = True
+        self._overlay = True
+        self._guides_on = True
+        self._selected: int | None = None
+        self._diverged_message: str | None = None
+        self._a, self._b = _Run(), _Run()
+        self._has_b = False
+        self._predicted: np.ndarray | None = None
+        self._n_columns = 0
+
+        pi = self._pi
+        pi.hideButtons()
+        pi.setMenuEnabled(False)
+        vb = pi.getViewBox()
+        vb.setMouseEnabled(x=True, y=False)  # y is fixed on purpose; x zoom helps at depth 200
+        vb.disableAutoRange()
+        vb.setDefaultPadding(0.0)
+        pi.showGrid(x=False, y=True, alpha=theme.grid_alpha)
+
+        self._column = pg.BarGraphItem(x=[], height=[], width=1.0, pen=None, brush=None)
+        self._bars_a = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self._hatch_a = pg.BarGraphItem(x=[], height=[], width=0.8, pen=None)
+        self._bars_b = pg.BarGraphItem(x=[], height=[], width=0.4)
+        self._hatch_b = pg.BarGraphItem(x=[], height=[], width=0.4, pen=None)
+        self._outline = pg.BarGraphItem(x=[], height=[], width=0.8, brush=None)
+        self._guide_lo = pg.InfiniteLine(angle=0, movable=False)
+        self._guide_hi = pg.InfiniteLine(angle=0, movable=False)
+        self._prediction = pg.PlotDataItem(connect="finite")
+        self._markers = pg.ScatterPlotItem(pxMode=True)
+        self._diverged = pg.TextItem(anchor=(0.5, 0.5))
+        self._below_note = pg.TextItem(anchor=(0.0, 1.0))
+        items = (
+            (self._column, -10),
+            (self._bars_a, 0),
+            (self._hatch_a, 1),
+            (self._bars_b, 0),
+            (self._hatch_b, 1),
+            (self._guide_lo, 2),
+            (self._guide_hi, 2),
+            (self._outline, 3),
+            (self._prediction, 4),
+            (self._markers, 5),
+            (self._below_note, 6),
+            (self._diverged, 20),
+        )
+        for item, z in items:
+            item.setZValue(z)
+            pi.addItem(item, ignoreBounds=True)
+        self._diverged.setVisible(False)
+        self._below_note.setVisible(False)
+
+        self._legend = make_legend(theme, columns=3)
+        put_legend_above(pi, self._legend)
+
+        self.scene().sigMouseClicked.connect(self._on_scene_click)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        vb.sigRangeChanged.connect(self._place_diverged)
+        vb.sigResized.connect(self._on_resized)
+
+        self._bottom_axis.setLabel("Layer (input → output)")
+        self._left_axis.setLabel(QUANTITY_LABELS[self._quantity])
+        self.apply_theme(theme)
+        self._apply_y_range()
+        self._set_x_range(1)
+
+    # ------------------------------------------------------------------ public API
+    def apply_theme(self, theme: Theme) -> None:
+        """Restyle everything (colors, fonts, line widths) and redraw."""
+        self._theme = theme
+        self.setBackground(theme.background)
+        style_axis(self._left_axis, theme)
+        style_axis(self._bottom_axis, theme)
+        fit_decade_axis_width(self._left_axis, theme)
+        pi = self._pi
+        pi.showGrid(x=False, y=True, alpha=theme.grid_alpha)
+        pi.layout.setContentsMargins(4, 4, 14, 4)
+        colors = (theme.vanishing, theme.healthy, theme.exploding)
+        self._fills = [QBrush(qcolor(c)) for c in colors]
+        self._edges = [pg.mkPen(qcolor(c).darker(135), width=1) for c in colors]
+        hatch = qcolor(theme.hatch)
+        self._hatches = [
+            QBrush(hatch, Qt.BrushStyle.BDiagPattern),
+            QBrush(Qt.BrushStyle.NoBrush),
+            QBrush(hatch, Qt.BrushStyle.DiagCrossPattern),
+        ]
+        self._column.setOpts(brush=theme.color("foreground", 0.07), pen=None)
+        self._outline.setOpts(pen=pg.mkPen(theme.selection, width=3), brush=None)
+        for line, color in ((self._guide_lo, theme.vanishing), (self._guide_hi, theme.exploding)):
+            line.setPen(pg.mkPen(color, width=2, style=Qt.PenStyle.DotLine))
+        self._prediction.setPen(pg.mkPen(theme.prediction, width=max(2.0, theme.line_width - 0.5)))
+        self._prediction.setSymbol("o")
+        self._prediction.setSymbolPen(pg.mkPen(theme.prediction, width=1.5))
+        self._prediction.setSymbolBrush(theme.background)
+        self._prediction.setSymbolSize(max(7, theme.tick_font_pt // 2 + 2))
+        self._below_note.setColor(theme.foreground)
+        self._below_note.setFont(theme.font(theme.legend_font_pt))
+        self._below_note.fill = pg.mkBrush(theme.text_box)
+        self._diverged.setColor(theme.exploding)
+        self._diverged.fill = pg.mkBrush(theme.text_box)
+        self._diverged.border = pg.mkPen(theme.exploding, width=3)
+        self._diverged.setFont(theme.font(theme.title_font_pt * 2, bold=True))
+        self._diverged.textItem.document().setDefaultTextOption(
+            QTextOption(Qt.AlignmentFlag.AlignCenter)
+        )
+        restyle_legend(self._legend, theme)
+        self._rebuild_legend()
+        self._redraw(colors_changed=True)
+
+    def set_quantity(self, quantity: str) -> None:
+        """Show "signal" (‖∂L/∂z‖), "weight" (‖∂L/∂W‖) or "update" (‖ΔW‖/‖W‖).
+
+        Each quantity keeps its own y bounds. The caller then passes that quantity's values.
+        """
+        if quantity not in QUANTITY_LABELS:
+            raise ValueError(
+                f"quantity must be one of {', '.join(QUANTITY_LABELS)}; got {quantity!r}"
+            )
+        if quantity == self._quantity:
+            return
+        self._quantity = quantity
+        self._update_axis_label()
+        self._rebuild_legend()
+        self._apply_y_range()
+        self._recompute_targets()
+        self._redraw(colors_changed=True)
+        self.boundsChanged.emit(*self.bounds())
+
+    def quantity(self) -> str:
+        return self._quantity
+
+    def axis_label(self) -> str:
+        """The y axis title of the current quantity (a short plot shows its short form)."""
+        return QUANTITY_LABELS[self._quantity]
+
+    def _update_axis_label(self) -> None:
+        """The full title, or "‖∂L/∂z‖ (log₁₀)" when the plot is too short to show it whole."""
+        full = QUANTITY_LABELS[self._quantity]
+        font = self._theme.font(self._theme.axis_font_pt)
+        height = self._vb.height()
+        fits = height <= 0 or QFontMetricsF(font).horizontalAdvance(full) <= height - 8
+        text = full if fits else f"{QUANTITY_SYMBOLS[self._quantity]} (log₁₀)"
+        if text != self._left_axis.labelText:
+            self._left_axis.setLabel(text)
+            style_axis(self._left_axis, self._theme)
+
+    def set_bounds(self, lo_decade: int, hi_decade: int) -> None:
+        """Fix the y axis to 10^lo … 10^hi (integer decades, lo < hi). Works even when locked."""
+        lo, hi = int(lo_decade), int(hi_decade)
+        if not lo < hi:
+            raise ValueError(f"the lower bound must be below the upper; got {lo} and {hi}")
+        if (lo, hi) == self._bounds[self._quantity]:
+            return
+        self._bounds[self._quantity] = (lo, hi)
+        self._apply_y_range()
+        self._recompute_targets()
+        self._redraw(colors_changed=True)
+        self.boundsChanged.emit(lo, hi)
+
+    def bounds(self) -> tuple[int, int]:
+        """(lo, hi) decades of the current quantity's y axis."""
+        return self._bounds[self._quantity]
+
+    def set_locked(self, locked: bool) -> None:
+        """Locked bounds ignore :meth:`fit_to` (explicit :meth:`set_bounds` still applies)."""
+        self._locked = bool(locked)
+
+    def is_locked(self) -> bool:
+        return self._locked
+
+    def fit_to(self, values: np.ndarray) -> None:
+        """One-shot: bounds to the decades enclosing the positive finite ``values``, ±1 decade.
+
+        Ignored when locked or when no value is positive and finite.
+        """
+        if self._locked:
+            return
+        logs = _log10(np.asarray(values, dtype=np.float64).ravel())
+        logs = logs[np.isfinite(logs)]
+        if logs.size == 0:
+            return
+        lo, hi = math.floor(logs.min()) - 1, math.ceil(logs.max()) + 1
+        self.set_bounds(lo, max(hi, lo + 2))
+
+    def set_animated(self, animated: bool) -> None:
+        """With animation off, bars jump to their targets on every :meth:`show_values`."""
+        self._animated = bool(animated)
+        if not self._animated:
+            self._a.heights = self._a.targets.copy()
+            self._b.heights = self._b.targets.copy()
+            self._redraw()
+
+    def set_overlay(self, enabled: bool) -> None:
+        """Show the chain-rule prediction (only meaningful, and only drawn, for "signal")."""
+        self._overlay = bool(enabled)
+        self._rebuild_legend()
+        self._redraw()
+
+    def set_threshold_guides(self, enabled: bool) -> None:
+        """Show the dotted vanishing / exploding threshold lines (on by default)."""
+        self._guides_on = bool(enabled)
+        self._redraw()
+
+    def show_values(
+        self,
+        values: np.ndarray,
+        predicted: np.ndarray | None = None,
+        values_b: np.ndarray | None = None,
+    ) -> None:
+        """Draw one frame: per-layer ``values`` (input -> output) of the current quantity.
+
+        ``predicted`` is the engine's chain-rule estimate of ‖∂L/∂z‖ (same length as ``values``);
+        ``values_b`` is run B of an A/B comparison, drawn as the right-hand bar of each pair.
+        """
+        had_b = self._has_b
+        self._set_run(self._a, values)
+        self._has_b = values_b is not None
+        self._set_run(self._b, values_b if values_b is not None else np.zeros(0))
+        self._predicted = None if predicted is None else np.asarray(predicted, dtype=np.float64)
+        n = max(len(self._a), len(self._b))
+        self._bottom_axis.has_output = self._quantity in ("weight", "update")
+        if n != self._n_columns or had_b != self._has_b:
+            self._set_x_range(n)
+        if had_b != self._has_b:
+            self._rebuild_legend()
+        self._redraw(colors_changed=True)
+
+    def clear(self) -> None:
+        """Remove all bars (a new run starts with an empty plot)."""
+        self._a, self._b = _Run(), _Run()
+        self._has_b = False
+        self._predicted = None
+        self._set_x_range(0)
+        self._rebuild_legend()
+        self._redraw(colors_changed=True)
+
+    def advance_animation(self) -> bool:
+        """Move displayed heights toward their targets; call once per frame. True while moving."""
+        if not self._animated:
+            return False
+        moving = False
+        for run in (self._a, self._b):
+            if len(run) == 0:
+                continue
+            delta = run.targets - run.heights
+            done = np.abs(delta) < ANIMATION_SNAP
+            if done.all():
+                if np.any(delta != 0):
+                    run.heights = run.targets.copy()
+                    moving = True  # one last redraw below
+                continue
+            run.heights = np.where(done, run.targets, run.heights + ANIMATION_RATE * delta)
+            moving = True
+        if moving:
+            self._redraw_geometry()
+        return bool(np.any(self._a.heights != self._a.targets)) or bool(
+            np.any(self._b.heights != self._b.targets)
+        )
+
+    def heights(self) -> np.ndarray:
+        """Displayed bar tops of run A, in log10 units (clipped to the bounds)."""
+        return self._a.heights.copy()
+
+    def target_heights(self) -> np.ndarray:
+        """Where run A's bars are heading: log10 of the values, clipped to the bounds."""
+        return self._a.targets.copy()
+
+    def heights_b(self) -> np.ndarray:
+        return self._b.heights.copy()
+
+    def health(self) -> np.ndarray:
+        """Health codes of run A (see :mod:`vg_desktop.health`)."""
+        return self._a.codes.copy()
+
+    def markers(self) -> dict[str, np.ndarray]:
+        """0-based layers of run A drawn with a marker: 'below' ▼, 'above' ▲, 'nan' ✕."""
+        return self._marker_layers(self._a)
+
+    def set_selected_layer(self, index: int | None) -> None:
+        """Outline layer ``index`` (0-based), or nothing for None."""
+        self._selected = None if index is None else int(index)
+        self._redraw_geometry()
+
+    def selected_layer(self) -> int | None:
+        return self._selected
+
+    def set_diverged(self, message: str | None) -> None:
+        """Show "DIVERGED — message" over the plot; None clears it."""
+        if message == self._diverged_message:
+            return
+        self._diverged_message = message
+        self._update_diverged()
+
+    def diverged_text(self) -> str | None:
+        """The banner text, or None when hidden."""
+        return self._diverged.toPlainText() if self._diverged.isVisible() else None
+
+    def layer_at(self, x: float) -> int | None:
+        """0-based layer whose column contains view x-coordinate ``x``, or None."""
+        if not math.isfinite(x):
+            return None
+        i = round(x) - 1
+        return i if 0 <= i < self._n_columns else None
+
+    def bar_center(self, index: int) -> QPointF:
+        """Scene position of the middle of layer ``index``'s column (for tests and tooltips)."""
+        lo, hi = self.bounds()
+        vb = self._vb
+        return vb.mapViewToScene(QPointF(index + 1, (lo + hi) / 2))
+
+    # ------------------------------------------------------------------ internals
+    def _set_run(self, run: _Run, values: np.ndarray) -> None:
+        v = np.asarray(values, dtype=np.float64).ravel()
+        resized = len(v) != len(run)
+        run.values = v
+        run.codes = health.classify(v, self._quantity) if v.size else np.zeros(0, np.int8)
+        run.targets = self._targets(v)
+        if resized:
+            # A new network grows its bars from the axis bottom.
+            lo = self.bounds()[0]
+            run.heights = np.full(len(v), float(lo)) if self._animated else run.targets.copy()
+        elif not self._animated:
+            run.heights = run.targets.copy()
+
+    def _targets(self, values: np.ndarray) -> np.ndarray:
+        lo, hi = self.bounds()
+        t = np.clip(_log10(values), lo, hi)
+        t[np.isnan(t)] = lo  # NaN: no meaningful height; marked with ✕ instead
+        return t
+
+    def _recompute_targets(self) -> None:
+        lo, hi = self.bounds()
+        for run in (self._a, self._b):
+            if len(run):
+                run.codes = health.classify(run.values, self._quantity)
+                run.targets = self._targets(run.values)
+                run.heights = np.clip(run.heights, lo, hi)
+                if not self._animated:
+                    run.heights = run.targets.copy()
+
+    def _apply_y_range(self) -> None:
+        lo, hi = self.bounds()
+        vb = self._vb
+        vb.setLimits(yMin=lo, yMax=hi)
+        vb.setYRange(lo, hi, padding=0)
+        self._place_diverged()
+
+    def _set_x_range(self, n: int) -> None:
+        self._n_columns = n
+        self._bottom_axis.n_layers = n
+        vb = self._vb
+        right = max(n, 1) + 0.5
+        vb.setLimits(xMin=0.5, xMax=right, minXRange=min(3.0, right - 0.5))
+        vb.setXRange(0.5, right, padding=0)
+        self._bottom_axis.picture = None
+        self._bottom_axis.update()
+
+    def _bar_layout(self) -> tuple[float, float]:
+        """(width of one bar, offset of A from the column center) in layer units."""
+        if self._has_b:
+            return 0.42, -0.21
+        return 0.8, 0.0
+
+    def _dense(self) -> bool:
+        """True when bars are only a few pixels wide and outlines would hide the fill."""
+        width_px = self._vb.width()
+        return self._n_columns > 0 and width_px / self._n_columns * self._bar_layout()[0] < 7
+
+    def _redraw(self, colors_changed: bool = False) -> None:
+        width, offset = self._bar_layout()
+        self._a.x = np.arange(1, len(self._a) + 1) + offset
+        self._b.x = np.arange(1, len(self._b) + 1) - offset
+        dense = self._dense()
+        t = self._theme
+        for run, bars, hatch, run_pen in (
+            (self._a, self._bars_a, self._hatch_a, t.run_a),
+            (self._b, self._bars_b, self._hatch_b, t.run_b),
+        ):
+            codes = run.codes
+            if colors_changed:
+                if dense:
+                    pens = [pg.mkPen(None)] * len(codes)
+                elif self._has_b:
+                    pens = [pg.mkPen(run_pen, width=AB_OUTLINE)] * len(codes)
+                else:
+                    pens = [self._edges[c] for c in codes]
+                _set_colors(bars, width, [self._fills[c] for c in codes], pens)
+                _set_colors(hatch, width, [self._hatches[c] for c in codes], None)
+        self._redraw_geometry()
+        self._redraw_overlays()
+
+    def _redraw_geometry(self) -> None:
+        lo, _ = self.bounds()
+        for run, bars, hatch in (
+            (self._a, self._bars_a, self._hatch_a),
+            (self._b, self._bars_b, self._hatch_b),
+        ):
+            bars.setOpts(x=run.x, y0=lo, height=run.heights - lo)
+            hatch.setOpts(x=run.x, y0=lo, height=run.heights - lo)
+        self._redraw_selection()
+
+    def _redraw_selection(self) -> None:
+        lo, hi = self.bounds()
+        i = self._selected
+        if i is None or not 0 <= i < self._n_columns:
+            self._column.setOpts(x=[], height=[])
+            self._outline.setOpts(x=[], height=[])
+            return
+        self._column.setOpts(x=[i + 1], y0=lo, height=[hi - lo], width=1.0)
+        if i < len(self._a):
+            width, offset = self._bar_layout()
+            top = max(self._a.heights[i] - lo, 0.004 * (hi - lo))
+            self._outline.setOpts(x=[i + 1 + offset], y0=lo, height=[top], width=width)
+        else:
+            self._outline.setOpts(x=[], height=[])
+
+    def _marker_layers(self, run: _Run) -> dict[str, np.ndarray]:
+        lo, hi = self.bounds()
+        logs = _log10(run.values)
+        nan = np.isnan(run.values)
+        return {
+            "below": np.flatnonzero(~nan & (logs < lo)),
+            "above": np.flatnonzero(~nan & (logs > hi)),
+            "nan": np.flatnonzero(nan),
+        }
+
+    def _redraw_overlays(self) -> None:
+        t = self._theme
+        lo, hi = self.bounds()
+        inset = 0.035 * (hi - lo)
+        width_px = self._vb.width() / max(self._n_columns, 1)
+        size = float(np.clip(width_px * 0.7, 5, t.tick_font_pt * 1.2))
+        spots = []
+        fg_pen = pg.mkPen(t.foreground, width=1)
+        for run in (self._a, self._b):
+            layers = self._marker_layers(run)
+            for kind, symbol, y, color in (
+                ("below", "t", lo + inset, t.vanishing),
+                ("above", "t1", hi - inset, t.exploding),
+                ("nan", "x", hi - inset, t.exploding),
+            ):
+                for i in layers[kind]:
+                    spots.append(
+                        {
+                            "pos": (run.x[i], y),
+                            "symbol": symbol,
+                            "size": size * (1.2 if symbol == "x" else 1.0),
+                            "brush": pg.mkBrush(color),
+                            "pen": fg_pen,
+                        }
+                    )
+        self._markers.setData(spots=spots)
+        self._update_below_note(inset)
+
+        pred = self._predicted
+        y = finite = None
+        if (
+            self._overlay
+            and pred is not None
+            and self._quantity == "signal"
+            and len(pred) == len(self._a)
+            and len(pred) > 0
+        ):
+            y = _log10(pred)
+            finite = np.isfinite(y)
+            y[~finite] = np.nan
+        if y is not None and finite.any():
+            # Markers only while they stay apart; at depth 200 the line alone reads better.
+            self._prediction.setSymbol("o" if width_px >= 9 else None)
+            self._prediction.setData(self._a.x, y)
+            self._prediction.setVisible(True)
+        else:
+            self._prediction.setData([], [])
+            self._prediction.setVisible(False)
+
+        self._update_guides()
+        self._update_diverged()
+
+    def _update_below_note(self, inset: float) -> None:
+        """Name how many layers lie below the axis once there are too many ▼ to count."""
+        below = self._marker_layers(self._a)["below"]
+        if len(below) < BELOW_NOTE_MIN or self._has_b:
+            self._below_note.setVisible(False)
+            return
+        lo = self.bounds()[0]
+        self._below_note.setText(f"▼ {len(below)} layers below {decade_label(lo)}")
+        self._below_note.setPos(self._a.x[below[0]] - 0.4, lo + 2.2 * inset)
+        self._below_note.setVisible(True)
+
+    def _update_guides(self) -> None:
+        if not self._guides_on or len(self._a) == 0 or self._has_b:
+            self._guide_lo.setVisible(False)
+            self._guide_hi.setVisible(False)
+            return
+        for line, value in zip(
+            (self._guide_lo, self._guide_hi),
+            health.thresholds(self._a.values, self._quantity),
+            strict=True,
+        ):
+            log = math.log10(value) if value > 0 and math.isfinite(value) else math.nan
+            line.setVisible(math.isfinite(log))
+            if math.isfinite(log):
+                line.setValue(log)
+
+    def _update_diverged(self) -> None:
+        message = self._diverged_message
+        if message is None and len(self._a) and not np.all(np.isfinite(self._a.values)):
+            message = "a gradient is NaN or infinite"
+        if message is None:
+            self._diverged.setVisible(False)
+            return
+        text = f"DIVERGED — {message}" if message else "DIVERGED"
+        if text != self._diverged.toPlainText():
+            self._diverged.setText(text)
+        self._diverged.setVisible(True)
+        self._place_diverged()
+
+    def _place_diverged(self, *args) -> None:
+        vb = self._vb
+        (x0, x1), (y0, y1) = vb.viewRange()
+        self._diverged.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        self._diverged.setTextWidth(max(200.0, vb.width() * 0.8))
+
+    def _on_resized(self, *args) -> None:
+        self._update_axis_label()
+        self._place_diverged()
+        self._redraw(colors_changed=True)  # outlines depend on the bar width in pixels
+
+    def mousePressEvent(self, event) -> None:
+        super().mousePressEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()  # a left click selects a layer (see _on_scene_click)
+
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+
+    def _on_scene_click(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        vb = self._vb
+        pos = event.scenePos()
+        if not vb.sceneBoundingRect().contains(pos):
+            return
+        layer = self.layer_at(vb.mapSceneToView(pos).x())
+        if layer is not None:
+            self.set_selected_layer(layer)
+            self.layerClicked.emit(layer)
+
+    def _on_mouse_moved(self, pos) -> None:
+        vb = self._vb
+        layer = None
+        if vb.sceneBoundingRect().contains(pos):
+            layer = self.layer_at(vb.mapSceneToView(pos).x())
+        self.setToolTip(self._tooltip(layer) if layer is not None else "")
+
+    def _tooltip(self, layer: int) -> str:
+        lines = []
+        is_output = self._bottom_axis.has_output and layer == self._n_columns - 1
+        name = "output layer" if is_output else f"layer {layer + 1}"
+        for tag, run in (("A: ", self._a), ("B: ", self._b)):
+            if layer < len(run):
+                prefix = tag if self._has_b else ""
+                v = run.values[layer]
+                lines.append(
+                    f"{prefix}{name}: {QUANTITY_SYMBOLS[self._quantity]} = {v:.3g} "
+                    f"({health.label(run.codes[layer])})"
+                )
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------------ legend
+    def _rebuild_legend(self) -> None:
+        t = self._theme
+        size = swatch_size(t)
+        self._legend.clear()
+        words = health.describe(self._quantity)
+        for code in (health.VANISHING, health.HEALTHY, health.EXPLODING):
+            add_entry(
+                self._legend,
+                Swatch(self._bar_swatch(code), size),
+                words[code],
+                health.label(code),
+            )
+        add_entry(
+            self._legend,
+            Swatch(self._marker_swatch(), size),
+            "beyond the axis (0 is ▼); ✕ NaN",
+            "beyond axis",
+        )
+        if self._has_b:
+            # Each run is colored against its own last hidden layer; one run's threshold lines
+            # would mislead about the other's, so A/B shows none.
+            add_entry(self._legend, Swatch(self._run_swatch(t.run_a), size), "run A (left)", "A")
+            add_entry(self._legend, Swatch(self._run_swatch(t.run_b), size), "run B (right)", "B")
+        else:
+            add_entry(
+                self._legend, Swatch(self._guide_swatch(), size), "threshold lines", "thresholds"
+            )
+        if self._overlay and self._quantity == "signal":
+            label = PREDICTION_LABEL + (" (run A)" if self._has_b else "")
+            add_entry(self._legend, Swatch(self._prediction_swatch(), size), label, "chain rule")
+
+    def _run_swatch(self, color: str):
+        def draw(p: QPainter, r: QRectF) -> None:
+            p.setPen(pg.mkPen(color, width=AB_OUTLINE))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(r.adjusted(2, 0, -2, 0))
+
+        return draw
+
+    def _bar_swatch(self, code: int):
+        def draw(p: QPainter, r: QRectF) -> None:
+            p.setPen(self._edges[code])
+            p.setBrush(self._fills[code])
+            p.drawRect(r)
+            p.fillRect(r, self._hatches[code])
+
+        return draw
+
+    def _marker_swatch(self):
+        t = self._theme
+
+        def draw(p: QPainter, r: QRectF) -> None:
+            p.setPen(pg.mkPen(t.foreground, width=1))
+            w, h = r.width(), r.height()
+            down = [
+                QPointF(r.left(), r.top() + h * 0.1),
+                QPointF(r.left() + w * 0.45, r.top() + h * 0.1),
+                QPointF(r.left() + w * 0.225, r.bottom() - h * 0.2),
+            ]
+            up = [
+                QPointF(r.left() + w * 0.55, r.bottom() - h * 0.1),
+                QPointF(r.right(), r.bottom() - h * 0.1),
+                QPointF(r.left() + w * 0.775, r.top() + h * 0.2),
+            ]
+            p.setBrush(qcolor(t.vanishing))
+            p.drawPolygon(down)
+            p.setBrush(qcolor(t.exploding))
+            p.drawPolygon(up)
+
+        return draw
+
+    def _guide_swatch(self):
+        t = self._theme
+
+        def draw(p: QPainter, r: QRectF) -> None:
+            y1, y2 = r.top() + r.height() * 0.3, r.top() + r.height() * 0.7
+            p.setPen(pg.mkPen(t.exploding, width=2, style=Qt.PenStyle.DotLine))
+            p.drawLine(QPointF(r.left(), y1), QPointF(r.right(), y1))
+            p.setPen(pg.mkPen(t.vanishing, width=2, style=Qt.PenStyle.DotLine))
+            p.drawLine(QPointF(r.left(), y2), QPointF(r.right(), y2))
+
+        return draw
+
+    def _prediction_swatch(self):
+        t = self._theme
+
+        def draw(p: QPainter, r: QRectF) -> None:
+            c = r.center()
+            p.setPen(QPen(qcolor(t.prediction), 2))
+            p.drawLine(QPointF(r.left(), c.y()), QPointF(r.right(), c.y()))
+            p.setBrush(qcolor(t.background))
+            p.drawEllipse(c, r.width() * 0.22, r.width() * 0.22)
+
+        return draw
