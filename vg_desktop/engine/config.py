@@ -43,8 +43,10 @@ def _check_float(name: str, value: object, bounds: tuple[float, float]) -> None:
     ok = isinstance(value, (int, float)) and not isinstance(value, bool)
     try:
         number = float(value) if ok else float("nan")
-    except OverflowError:  # an integer too large for a float
-        number = float("nan")
+    except OverflowError:  # an integer too large for a float: do not echo its digits
+        raise ValueError(
+            f"{name} must be a number from {lo:g} to {hi:g}; got a number far too large"
+        ) from None
     # `not lo <= v <= hi` is also true for NaN, which must be refused too.
     if not lo <= number <= hi:
         raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}")

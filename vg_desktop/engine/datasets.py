@@ -15,7 +15,7 @@ def _spiral(n: int, c: int, noise: float, rng: np.random.Generator):
     y = np.arange(n) % c
     t = rng.uniform(0.0, 1.0, n)
     r = 0.2 + 0.8 * t
-    theta = 1.75 * 2 * np.pi * t + 2 * np.pi * y / c
+    theta = 2 * np.pi * t + 2 * np.pi * y / c  # one turn: arms stay apart at noise 0.1
     x = np.stack([r * np.cos(theta), r * np.sin(theta)], axis=1)
     return x + noise * rng.standard_normal((n, 2)), y
 
