@@ -210,6 +210,15 @@ class MainWindow(QMainWindow):
         row.addStretch(1)
         av.addLayout(row)
         av.addWidget(self.activation_plot, 1)
+        # The layer's figures, in a label that wraps rather than a text box the plot could clip.
+        self.layer_info = QLabel()
+        self.layer_info.setAccessibleName("Layer statistics")
+        self.layer_info.setWordWrap(True)
+        self.layer_info.setToolTip("Mean f′: the average factor this layer's activation "
+                                   "multiplies the gradient by. Saturated: units where |f′| is "
+                                   "below 10 % of its maximum (dead, for ReLU).")
+        av.addWidget(self.layer_info)
+        self.activation_plot.set_info_in_plot(False)
 
         # Compare A/B bar above the controls.
         self.compare = QCheckBox("Compare A/B")
@@ -394,6 +403,8 @@ class MainWindow(QMainWindow):
         self.copy_a_to_b.clicked.connect(self.copy_a_into_b)
         self.activation_plot.set_activation(self.controls.config().network.activation)
         self.bars.set_quantity("signal")
+        self.heatmap.set_quantity("signal")
+        self.bars.set_overlay(self.overlay.isChecked())
 
     def _connect_run(self, run: RunSlot) -> None:
         run.controller.stateChanged.connect(self._on_state)
@@ -554,6 +565,7 @@ class MainWindow(QMainWindow):
 
     def _on_quantity(self) -> None:
         self.bars.set_quantity(self.quantity.currentData())
+        self.heatmap.set_quantity(self.quantity.currentData())
         self._redraw()
 
     def set_quantity(self, key: str) -> None:
@@ -716,6 +728,7 @@ class MainWindow(QMainWindow):
         self.activation_plot.show_layer(layer, snap.preactivations[layer],
                                         float(snap.mean_derivatives[layer]),
                                         float(snap.saturated_fractions[layer]))
+        self.layer_info.setText(self.activation_plot.info_text())
         ha = a.history
         self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
         if b is not None:
@@ -728,6 +741,7 @@ class MainWindow(QMainWindow):
                 rows = rows[:, : snap.depth]
             self.heatmap.set_data(h.steps, np.log10(rows))
         self.heatmap.set_levels(*self.bars.bounds())
+        self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
         if self._dataset_key != (shown.name, snap.run_id):
             self._dataset_key = (shown.name, snap.run_id)
             self.dataset_plot.set_data(snap.data_x, snap.data_y)
@@ -743,14 +757,25 @@ class MainWindow(QMainWindow):
             if s is None:
                 continue
             prefix = f"{run.name}: " if self.run_b is not None else ""
+            rate = f"{s.steps_per_second:,.0f} steps/s" if s.playing else "paused"
             text = (f"{prefix}Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
-                    f"  ·  {s.steps_per_second:,.0f} steps/s")
+                    f"  ·  {rate}")
             if s.diverged:
                 text += "  ·  DIVERGED"
             elif s.message:
                 text += f"  ·  {s.message}"
             parts.append(text)
         self.status_label.setText("        ".join(parts))
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+        super().showEvent(event)
+        if not getattr(self, "_docks_sized", False):
+            # Proportions rather than pixels: the same layout at 1280x720 and 1920x1080.
+            self._docks_sized = True
+            self.resizeDocks([self.docks["curves"]], [int(self.height() * 0.34)],
+                             Qt.Orientation.Vertical)
+            self.resizeDocks([self.docks["activation"]], [int(self.width() * 0.27)],
+                             Qt.Orientation.Horizontal)
 
     # ---------------------------------------------------------------- shutdown
     def closeEvent(self, event) -> None:

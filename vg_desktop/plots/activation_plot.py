@@ -237,6 +237,12 @@ class ActivationPlot(pg.PlotWidget):
         """(counts, edges) of the drawn histogram: raw counts on :data:`EDGES`, clipped."""
         return self._counts.copy(), EDGES.copy()
 
+    info_in_plot = True  # the window shows the text in a label instead (never clipped)
+
+    def set_info_in_plot(self, visible: bool) -> None:
+        self.info_in_plot = visible
+        self._place_texts()
+
     def info_text(self) -> str:
         return self._layer_text
 
@@ -266,7 +272,7 @@ class ActivationPlot(pg.PlotWidget):
     def _place_texts(self, *args) -> None:
         lo, hi = self._y_range
         self._info.setText(self._layer_text)
-        self._info.setVisible(bool(self._layer_text))
+        self._info.setVisible(bool(self._layer_text) and self.info_in_plot)
         self._info.setPos(X_RANGE[0] + 0.2, hi - 0.02 * (hi - lo))
         self._peak_label.setPos(X_RANGE[1] - 0.2, self._activation.peak_derivative)
 

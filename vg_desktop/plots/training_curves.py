@@ -146,7 +146,7 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=False, y=False)
         self.loss_plot.getAxis("bottom").setStyle(showValues=False)
-        self.loss_plot.setLabel("left", "Loss (cross-entropy)")
+        self.loss_plot.setLabel("left", "Loss")
         self.accuracy_plot.setLabel("left", "Accuracy (%)")
         self.accuracy_plot.setLabel("bottom", "Step")
         # Loss always shows 0 at the bottom: zooming onto 0.693 ± 0.002 would turn a stuck
