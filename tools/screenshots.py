@@ -25,8 +25,9 @@ from vg_desktop.selftest import wait_until  # noqa: E402
 SCENARIOS = {
     "sigmoid-depth30": NetworkConfig(depth=30, activation="sigmoid", init="xavier"),
     "relu-he-depth30": NetworkConfig(depth=30, activation="relu", init="he"),
-    "sigmoid-batchnorm-depth30": NetworkConfig(depth=30, activation="sigmoid",
-                                               normalization="batch"),
+    "sigmoid-batchnorm-depth30": NetworkConfig(
+        depth=30, activation="sigmoid", normalization="batch"
+    ),
 }
 SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
 STEPS = 150
@@ -38,25 +39,42 @@ def main(out: Path) -> None:
     for name, net in SCENARIOS.items():
         for size_name, (w, h) in SIZES.items():
             window = MainWindow()
-            window.resize(w, h)
-            window.show()
-            window.bars.set_animated(False)
-            wait_until(app, lambda win=window: win.frames_drawn > 0, 20, "first frame")
-            window.apply_config(replace(ExperimentConfig(), network=net))
-            window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
-            window.controller.play()
-            wait_until(app, lambda win=window, n=net: win._latest is not None
-                       and win._latest.config.network == n and win._latest.step >= STEPS,
-                       120, f"{STEPS} steps")
-            window.controller.pause()
-            window.layer.setValue(1)
-            wait_until(app, lambda win=window: win._latest.decision is not None
-                       and win._drawn is win._latest, 30, "decision regions")
-            app.processEvents()
-            path = out / (f"{name}.png" if size_name == "1920x1080" else f"{name}-{size_name}.png")
-            window.grab().save(str(path))
-            print(path)
-            window.close()
+            try:
+                shoot(app, window, net, w, h, out, name, size_name)
+            finally:
+                window.close()  # stops the worker thread even when a wait timed out
+
+
+def shoot(app, window, net, w, h, out, name, size_name) -> None:
+    window.resize(w, h)
+    window.show()
+    window.bars.set_animated(False)
+    wait_until(app, lambda win=window: win.frames_drawn > 0, 20, "first frame")
+    window.apply_config(replace(ExperimentConfig(), network=net))
+    window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
+    window.controller.play()
+    wait_until(
+        app,
+        lambda win=window, n=net: (
+            win._latest is not None
+            and win._latest.config.network == n
+            and win._latest.step >= STEPS
+        ),
+        120,
+        f"{STEPS} steps",
+    )
+    window.controller.pause()
+    window.layer.setValue(1)
+    wait_until(
+        app,
+        lambda win=window: win._latest.decision is not None and win._drawn is win._latest,
+        30,
+        "decision regions",
+    )
+    app.processEvents()
+    path = out / (f"{name}.png" if size_name == "1920x1080" else f"{name}-{size_name}.png")
+    window.grab().save(str(path))
+    print(path)
 
 
 if __name__ == "__main__":
