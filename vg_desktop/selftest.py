@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 import traceback
 from collections.abc import Callable
@@ -47,6 +48,9 @@ def wait_until(app, predicate: Callable[[], bool], timeout: float, what: str) ->
 def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
                   steps: int = 200) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    # A self-test must not read or change the user's remembered settings.
+    settings_dir = tempfile.mkdtemp(prefix="vg-desktop-selftest-")
+    os.environ["VG_DESKTOP_SETTINGS_FILE"] = os.path.join(settings_dir, "settings.ini")
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
@@ -59,13 +63,21 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
 
     qInstallMessageHandler(on_qt_message)
     app = QApplication.instance() or QApplication([sys.argv[0]])
+    from PySide6.QtCore import QSettings
+
     from .app import MainWindow
+    from .settings_store import SettingsStore
 
     started = time.monotonic()
     window = None
     report: list[str] = []
+    # A throwaway settings file: the self-test of an installed app runs on a user's account and
+    # must neither read nor overwrite their remembered experiment, recent files or theme.
+    scratch = tempfile.TemporaryDirectory(prefix="vg-desktop-self-test-")
+    settings = SettingsStore(QSettings(str(Path(scratch.name) / "settings.ini"),
+                                       QSettings.Format.IniFormat))
     try:
-        window = MainWindow()
+        window = MainWindow(settings=settings)
         window.resize(1600, 960)
         window.show()
         wait_until(app, lambda: window.frames_drawn > 0, 20, "the first frame")
