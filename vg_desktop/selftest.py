@@ -48,9 +48,6 @@ def wait_until(app, predicate: Callable[[], bool], timeout: float, what: str) ->
 def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
                   steps: int = 200) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    # A self-test must not read or change the user's remembered settings.
-    settings_dir = tempfile.mkdtemp(prefix="vg-desktop-selftest-")
-    os.environ["VG_DESKTOP_SETTINGS_FILE"] = os.path.join(settings_dir, "settings.ini")
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
 
