@@ -1,0 +1,260 @@
+"""GUI benchmarks: frame draw time, throughput with the window open, control-change latency,
+launch time and memory growth.
+
+    python -m benchmarks.gui            # about 3 minutes; memory over 2 minutes
+    python -m benchmarks.gui --full     # memory after 1 and after 10 minutes (about 14 minutes)
+
+Prints a table and writes benchmarks/results/gui.json. Timings on a shared machine are noisy:
+compare the ratios printed (measured interleaved in one run), not single figures across runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+RESULTS = ROOT / "benchmarks" / "results"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def make_window(app, depth: int, width: int = 32):
+    from vg_desktop.app import MainWindow
+    from vg_desktop.engine import ExperimentConfig, NetworkConfig
+    from vg_desktop.selftest import wait_until
+
+    window = MainWindow(config=replace(ExperimentConfig(),
+                                       network=NetworkConfig(depth=depth, width=width)))
+    window.resize(1920, 1080)
+    window.show()
+    wait_until(app, lambda: window.frames_drawn > 0, 30, "first frame")
+    return window
+
+
+def pump(app, seconds: float) -> None:
+    from PySide6.QtCore import QEventLoop
+
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.001)
+
+
+def frame_times(app, depth: int, seconds: float) -> dict:
+    """Time every _draw() while training at full speed with every view visible."""
+    window = make_window(app, depth)
+    durations: list[float] = []
+    original = window._draw
+
+    def timed_draw():
+        t0 = time.perf_counter()
+        original()
+        durations.append((time.perf_counter() - t0) * 1000)
+
+    window._draw = timed_draw
+    window.play()
+    pump(app, 1.0)  # warm-up
+    durations.clear()
+    pump(app, seconds)
+    window.pause()
+    window.close()
+    return {"depth": depth, "frames": len(durations),
+            "median_ms": statistics.median(durations), "p95_ms": percentile(durations, 0.95),
+            "frames_per_s": len(durations) / seconds}
+
+
+def headless_rate(depth: int, seconds: float) -> float:
+    from vg_desktop.engine import ExperimentConfig, NetworkConfig, TrainingRun
+
+    run = TrainingRun(replace(ExperimentConfig(), network=NetworkConfig(depth=depth)))
+    for _ in range(5):
+        run.step()
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        run.step()
+        n += 1
+    return n / (time.perf_counter() - t0)
+
+
+def window_rate(app, depth: int, seconds: float) -> float:
+    window = make_window(app, depth)
+    window.play()
+    pump(app, 1.0)
+    start_step, t0 = window.run_a.latest.step, time.perf_counter()
+    pump(app, seconds)
+    steps = window.run_a.latest.step - start_step
+    elapsed = time.perf_counter() - t0
+    window.pause()
+    window.close()
+    return steps / elapsed
+
+
+def change_latency(app, depth: int, repeats: int = 8) -> dict:
+    """Time from a structural control change to the first frame drawn with the new network."""
+    from vg_desktop.selftest import wait_until
+
+    window = make_window(app, depth)
+    window.play()
+    pump(app, 1.0)
+    latencies = []
+    for i in range(repeats):
+        width = 24 + 8 * (i % 2)
+        drawn_before = window.frames_drawn
+        t0 = time.perf_counter()
+        window.controls.width_box.setValue(width)
+        wait_until(app, lambda w=width: window.run_a.drawn is not None
+                   and window.run_a.drawn.config.network.width == w
+                   and window.frames_drawn > drawn_before, 30, "new network frame")
+        latencies.append((time.perf_counter() - t0) * 1000)
+        pump(app, 0.2)
+    window.pause()
+    window.close()
+    return {"depth": depth, "median_ms": statistics.median(latencies),
+            "max_ms": max(latencies)}
+
+
+BARE = """
+import time, sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
+app = QApplication(sys.argv)
+w = QMainWindow(); w.setCentralWidget(QLabel("bare")); w.resize(800, 600); w.show()
+def done():
+    print("FIRST_FRAME", flush=True); app.quit()
+QTimer.singleShot(0, done)
+app.exec()
+"""
+
+APP = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+app = QApplication(sys.argv)
+from vg_desktop.app import MainWindow
+w = MainWindow(); w.resize(1920, 1080); w.show()
+def poll():
+    if w.frames_drawn > 0:
+        print("FIRST_FRAME", flush=True); w.close(); app.quit()
+    else:
+        QTimer.singleShot(1, poll)
+QTimer.singleShot(0, poll)
+app.exec()
+"""
+
+
+def launch_time(script: str) -> float:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
+               VG_DESKTOP_SETTINGS_FILE=str(RESULTS / "bench-settings.ini"))
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                            env=env, cwd=ROOT)
+    for line in proc.stdout:
+        if line.startswith("FIRST_FRAME"):
+            elapsed = time.perf_counter() - t0
+            break
+    else:
+        raise RuntimeError("no first frame")
+    proc.wait(timeout=30)
+    return elapsed
+
+
+def memory_growth(app, minutes_total: float) -> dict:
+    window = make_window(app, 30)
+    window.play()
+    marks = {}
+    t0 = time.perf_counter()
+    for mark in (1.0, minutes_total):
+        pump(app, max(0.0, mark * 60 - (time.perf_counter() - t0)))
+        marks[mark] = rss_mb()
+    steps = window.run_a.latest.step
+    window.pause()
+    window.close()
+    first, last = marks[1.0], marks[minutes_total]
+    return {"rss_mb_at_1_min": first, f"rss_mb_at_{minutes_total:g}_min": last,
+            "growth_percent": 100 * (last - first) / first, "steps": steps}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--full", action="store_true", help="memory over 10 minutes")
+    parser.add_argument("--seconds", type=float, default=6.0, help="per measurement")
+    args = parser.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtWidgets import QApplication
+
+    from vg_desktop.app import MainWindow  # noqa: F401 (import cost outside the timings)
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(RESULTS / "bench-settings.ini")
+    out: dict = {}
+
+    print("Frame draw time (every view visible, training at full speed, 1920x1080)")
+    out["frames"] = [frame_times(app, d, args.seconds) for d in (10, 100, 200)]
+    for r in out["frames"]:
+        print(f"  depth {r['depth']:>3}: median {r['median_ms']:5.1f} ms, p95 {r['p95_ms']:5.1f}"
+              f" ms, {r['frames_per_s']:.0f} frames/s")
+
+    print("Training throughput, window open vs headless (interleaved)")
+    out["throughput"] = []
+    for depth in (10, 100):
+        h1 = headless_rate(depth, args.seconds / 2)
+        w = window_rate(app, depth, args.seconds)
+        h2 = headless_rate(depth, args.seconds / 2)
+        headless = (h1 + h2) / 2
+        out["throughput"].append({"depth": depth, "headless_steps_per_s": headless,
+                                  "window_steps_per_s": w, "ratio": w / headless})
+        print(f"  depth {depth:>3}: headless {headless:7.0f} steps/s, window {w:7.0f} steps/s,"
+              f" ratio {w / headless:.2f}")
+
+    print("Control change -> first frame with the new network")
+    out["latency"] = [change_latency(app, d) for d in (10, 100)]
+    for r in out["latency"]:
+        print(f"  depth {r['depth']:>3}: median {r['median_ms']:.0f} ms, max {r['max_ms']:.0f} ms")
+
+    print("Launch to first frame (separate processes, interleaved, median of 3)")
+    bare, ours = [], []
+    for _ in range(3):
+        bare.append(launch_time(BARE))
+        ours.append(launch_time(APP))
+    out["launch"] = {"bare_pyside6_s": statistics.median(bare),
+                     "vg_desktop_s": statistics.median(ours)}
+    out["launch"]["difference_s"] = out["launch"]["vg_desktop_s"] - out["launch"]["bare_pyside6_s"]
+    print(f"  bare PySide6 window {out['launch']['bare_pyside6_s']:.2f} s, Vanishing Gradient Lab"
+          f" {out['launch']['vg_desktop_s']:.2f} s (+{out['launch']['difference_s']:.2f} s)")
+
+    minutes = 10.0 if args.full else 2.0
+    print(f"Memory while training (depth 30): after 1 minute vs after {minutes:g} minutes")
+    out["memory"] = memory_growth(app, minutes)
+    m = out["memory"]
+    print(f"  {m['rss_mb_at_1_min']:.1f} MB -> {m[f'rss_mb_at_{minutes:g}_min']:.1f} MB "
+          f"({m['growth_percent']:+.1f} %), {m['steps']:,} steps")
+
+    (RESULTS / "gui.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {RESULTS / 'gui.json'}")
+
+
+if __name__ == "__main__":
+    main()
