@@ -45,6 +45,23 @@ def wait_until(app, predicate: Callable[[], bool], timeout: float, what: str) ->
         time.sleep(0.002)
 
 
+def check_resources(window) -> str:
+    """The shipped resources are where the app looks, and Qt can draw the SVG icon.
+
+    In an installer build this proves the bundle carries ``resources/`` and Qt's SVG plugins."""
+    from .paths import resource_dir, resource_path
+
+    icon_file = resource_path("icons", "vg-desktop.svg")
+    lessons = sorted(resource_path("lessons").glob("*.json"))
+    if not icon_file.is_file():
+        raise SelfTestFailure(f"the application icon is missing: {icon_file}")
+    if not lessons:
+        raise SelfTestFailure(f"no built-in lesson in {resource_path('lessons')}")
+    if window.windowIcon().pixmap(32, 32).isNull():
+        raise SelfTestFailure("the window icon cannot be drawn (Qt's SVG plugins are missing?)")
+    return f"resources in {resource_dir()}: icon, {len(lessons)} lessons"
+
+
 def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
                   steps: int = 200) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -80,6 +97,7 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
         wait_until(app, lambda: window.frames_drawn > 0, 20, "the first frame")
         first_frame = time.monotonic() - started
         report.append(f"first frame after {first_frame:.2f} s")
+        report.append(check_resources(window))
         rounds = 0
         while True:
             for net in SELF_TEST_CONFIGS:
