@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -466,8 +467,11 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def _on_error(self, summary: str, details: str) -> None:
         log.error("worker error: %s\n%s", summary, details)
+        if self._closing:
+            return  # an error racing the close: the log has it, a dialog would outlive the window
         box = QMessageBox(QMessageBox.Icon.Warning, "Training stopped",
                           f"Training stopped because of an error:\n\n{summary}", parent=self)
+        box.setObjectName("worker_error")
         box.setDetailedText(details)
         box.open()
         self.statusBar().showMessage(f"Error: {summary}", 10000)
@@ -797,6 +801,20 @@ class MainWindow(QMainWindow):
             run.shutdown()
 
 
+class FileOpenFilter(QObject):
+    """Opens files the desktop hands over as events (macOS Finder double-clicks)."""
+
+    def __init__(self, window: MainWindow, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
+        if event.type() == QEvent.Type.FileOpen and event.file():
+            self.window.open_path(event.file())
+            return True
+        return False
+
+
 def build_arg_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vg-desktop",
@@ -830,10 +848,18 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORG_NAME)
     app.setApplicationVersion(__version__)
+    app.setDesktopFileName("vg-desktop")  # Wayland/GNOME match the window to its .desktop icon
     window = MainWindow()
+    file_opener = FileOpenFilter(window, app)  # macOS Finder sends files as QFileOpenEvent
+    app.installEventFilter(file_opener)
     app.aboutToQuit.connect(window.shutdown)  # quit() by signal or menu: stop the workers first
     signal_timer = quit_on_signals(app)  # noqa: F841 (kept alive for the app's lifetime)
     window.show()
     if args.file is not None:
         QTimer.singleShot(0, lambda: window.open_path(args.file))
-    return app.exec()
+    # Logged once the event loop runs (signals are handled from then on); tests wait for it.
+    QTimer.singleShot(0, lambda: log.info("%s %s started (pid %d)", APP_NAME, __version__,
+                                          os.getpid()))
+    status = app.exec()
+    log.info("quit (status %d)", status)
+    return status
