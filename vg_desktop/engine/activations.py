@@ -20,7 +20,8 @@ from .config import ACTIVATIONS
 SATURATION_FRACTION = 0.1  # |f'| below this share of its peak counts as saturated
 HEALTHY_FRACTION = 0.5  # f' at least this share of its peak counts as responsive
 
-_SQRT_2_OVER_PI = np.sqrt(2.0 / np.pi)
+# Plain Python floats: a NumPy float64 scalar would promote float32 arrays to float64 (NEP 50).
+_SQRT_2_OVER_PI = float(np.sqrt(2.0 / np.pi))
 _GELU_C = 0.044715
 LEAKY_SLOPE = 0.01
 ELU_ALPHA = 1.0
@@ -101,9 +102,99 @@ def _linear_grad(x: Array) -> Array:
     return np.ones_like(x)
 
 
+# ------------------------------------------------------------------ in-place kernels
+# The network applies f and f' once per layer per training step. These kernels write into
+# buffers the network preallocated (``out``, plus a ``scratch`` array of u's shape) instead of
+# returning new arrays, and compute f' from the stored output a = f(u) where that is cheaper
+# than from u. They give the values of fn and grad above, up to rounding in the last bit.
+
+
+def _sigmoid_into(u: Array, out: Array, scratch: Array) -> None:
+    """out = σ(u) = 1 / (1 + e^(−u)) in four array operations and no temporary.
+
+    For u < −709 (−88 in float32) e^(−u) overflows to inf and 1/inf = 0, the correct limit; the
+    network runs under ``np.errstate(all="ignore")``, so this raises no warning there.
+    """
+    np.negative(u, out=scratch)
+    np.exp(scratch, out=scratch)
+    scratch += 1.0
+    np.divide(1.0, scratch, out=out)
+
+
+def _sigmoid_derivative_into(u: Array, a: Array, out: Array) -> None:
+    """σ′(u) = σ(u)(1 − σ(u)) = a(1 − a): from the stored output, no second exp."""
+    np.subtract(1.0, a, out=out)
+    out *= a
+
+
+def _tanh_into(u: Array, out: Array, scratch: Array) -> None:
+    np.tanh(u, out=out)
+
+
+def _tanh_derivative_into(u: Array, a: Array, out: Array) -> None:
+    """tanh′(u) = 1 − tanh²(u) = 1 − a²."""
+    np.multiply(a, a, out=out)
+    np.subtract(1.0, out, out=out)
+
+
+def _relu_into(u: Array, out: Array, scratch: Array) -> None:
+    np.maximum(u, 0.0, out=out)
+
+
+def _relu_derivative_into(u: Array, a: Array, out: Array) -> None:
+    """1 where u > 0, else 0 (the comparison's booleans are written as 0.0 / 1.0)."""
+    np.greater(u, 0.0, out=out)
+
+
+def _leaky_relu_into(u: Array, out: Array, scratch: Array) -> None:
+    """max(u, 0.01·u), which is u for u > 0 and 0.01·u otherwise (the slope is below 1)."""
+    np.multiply(u, LEAKY_SLOPE, out=scratch)
+    np.maximum(u, scratch, out=out)
+
+
+def _linear_into(u: Array, out: Array, scratch: Array) -> None:
+    np.copyto(out, u)
+
+
+def _linear_derivative_into(u: Array, a: Array, out: Array) -> None:
+    out.fill(1.0)
+
+
+def _forward_into_from(fn: Callable[[Array], Array]) -> Callable[[Array, Array, Array], None]:
+    """An in-place kernel for an activation that has none of its own: out = fn(u)."""
+
+    def forward_into(u: Array, out: Array, scratch: Array) -> None:
+        np.copyto(out, fn(u))
+
+    return forward_into
+
+
+def _derivative_into_from(grad: Callable[[Array], Array]) -> Callable[[Array, Array, Array], None]:
+    def derivative_into(u: Array, a: Array, out: Array) -> None:
+        np.copyto(out, grad(u))
+
+    return derivative_into
+
+
+# f' >= 0 everywhere except for GELU and SiLU, which dip below zero for negative inputs.
+_NONNEGATIVE_DERIVATIVE = frozenset(ACTIVATIONS) - {"gelu", "silu"}
+
+_KERNELS = {
+    "sigmoid": (_sigmoid_into, _sigmoid_derivative_into),
+    "tanh": (_tanh_into, _tanh_derivative_into),
+    "relu": (_relu_into, _relu_derivative_into),
+    "leaky_relu": (_leaky_relu_into, None),
+    "linear": (_linear_into, _linear_derivative_into),
+}
+
+
 @dataclass(frozen=True)
 class Activation:
-    """An activation: f, f', its formulas and the regions the derivative plot marks."""
+    """An activation: f, f', its formulas and the regions the derivative plot marks.
+
+    ``forward_into(u, out, scratch)`` and ``derivative_into(u, a, out)`` are the in-place forms
+    the training loop uses (see the kernels above).
+    """
 
     name: str
     label: str
@@ -114,13 +205,33 @@ class Activation:
     peak_derivative: float
     healthy_band: tuple[float, float]
     dead_word: str = "saturated"
+    forward_into: Callable[[Array, Array, Array], None] | None = None
+    derivative_into: Callable[[Array, Array, Array], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.forward_into is None:
+            object.__setattr__(self, "forward_into", _forward_into_from(self.fn))
+        if self.derivative_into is None:
+            object.__setattr__(self, "derivative_into", _derivative_into_from(self.grad))
 
     def __call__(self, x: Array) -> Array:
         return self.fn(x)
 
+    @property
+    def nonnegative_derivative(self) -> bool:
+        """True when f' >= 0 everywhere, so |f'| = f' (all but GELU and SiLU)."""
+        return self.name in _NONNEGATIVE_DERIVATIVE
+
+    @property
+    def saturation_threshold(self) -> float:
+        """|f'| below this (10 % of the peak derivative) counts as saturated."""
+        return SATURATION_FRACTION * self.peak_derivative
+
     def saturated(self, derivative: Array) -> Array:
         """Boolean mask of units whose |f'| is below 10 % of the peak derivative."""
-        return np.abs(derivative) < SATURATION_FRACTION * self.peak_derivative
+        if self.nonnegative_derivative:
+            return derivative < self.saturation_threshold  # |f'| = f': one pass fewer
+        return np.abs(derivative) < self.saturation_threshold
 
 
 def _band(grad: Callable[[Array], Array], peak: float) -> tuple[float, float]:
@@ -173,7 +284,20 @@ def _build(name: str) -> Activation:
     peak = (
         0.25 if name == "sigmoid" else (1.0 if name != "gelu" and name != "silu" else _peak(grad))
     )
-    return Activation(name, label, formula, dformula, fn, grad, peak, _band(grad, peak), dead_word)
+    forward_into, derivative_into = _KERNELS.get(name, (None, None))
+    return Activation(
+        name,
+        label,
+        formula,
+        dformula,
+        fn,
+        grad,
+        peak,
+        _band(grad, peak),
+        dead_word,
+        forward_into,
+        derivative_into,
+    )
 
 
 ACTIVATION_FUNCTIONS: dict[str, Activation] = {name: _build(name) for name in ACTIVATIONS}

@@ -9,8 +9,34 @@ Hidden layer l (1-indexed, input -> output)::
 
 then ``logits = h_depth @ W_out + b_out`` and the loss is the mean softmax cross-entropy.
 
-All parameters live in one flat buffer (``params`` holds views into it), and so do their
-gradients: an SGD step is one vector operation, and every per-layer norm comes from one pass.
+Backward, from dL/dlogits down, for each hidden layer l (⊙ is the element-wise product)::
+
+    dL/du_l = dL/dh_l ⊙ f'(u_l)
+    dL/dz_l = dL/du_l                  (through the norm's backward pass when there is one)
+    dL/dW_l = h_{l-1}ᵀ dL/dz_l,   dL/db_l = Σ_batch dL/dz_l
+    dL/dh_{l-1} = dL/dz_l W_lᵀ   (+ dL/dh_l when layer l is residual)
+
+How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
+
+* One flat buffer holds every parameter (``params`` are views into it) and another every
+  gradient: the SGD step is a vector operation, and every layer's ‖W‖ comes from one pass.
+* W_l and b_l are adjacent in that buffer, so together they are the (fan_in + 1, fan_out) matrix
+  [W; b]. Each layer's input is stored with a trailing column of ones, [h, 1]; then
+  ``[h, 1] @ [W; b] = h W + b`` is the forward pass in one matmul, and
+  ``[h, 1]ᵀ @ dz = [dL/dW; dL/db]`` both gradients in one more.
+* Every per-step array lives in a :class:`_Workspace` allocated once per batch size; the loops
+  write into it with ``out=`` instead of allocating. What :class:`StepStats` receives is fresh
+  (the pre-activations are written straight into a new stack each step), so statistics already
+  handed out never change.
+* Activations run as in-place kernels (sigmoid as 1 / (1 + e^(−u)) in four operations), and
+  f'(u) is computed in the backward pass from the stored output — σ' = a(1 − a),
+  tanh' = 1 − a² — while a is still in cache, together with its mean and saturated count.
+* The other statistics are vectorized over layers: ‖W‖ and ‖dL/dW‖ of all hidden layers come
+  from one strided view of the flat buffers; in float64, ‖dL/dz_l‖ reuses the sum of squares
+  the backward pass already took.
+* The SGD update runs in cache-sized chunks.
+* Gradients that fall below the smallest normal float are flushed to zero; see
+  :meth:`Network._backward` for why, and for what that changes in what is reported.
 """
 
 from __future__ import annotations
@@ -20,8 +46,21 @@ import numpy as np
 from .activations import get_activation
 from .config import NetworkConfig
 from .init import init_weights
-from .normalization import RUNNING_MOMENTUM, normalize_backward, normalize_forward
-from .stats import StepStats, chain_rule_prediction, row_norms, segment_norms
+from .normalization import (
+    EPS,
+    RUNNING_MOMENTUM,
+    batch_norm_backward_into,
+    normalize_backward_into,
+    normalize_forward,
+    normalize_forward_into,
+)
+from .stats import (
+    StepStats,
+    chain_rule_prediction,
+    norms_from_sums_of_squares,
+    row_norms,
+    safe_norm,
+)
 
 
 def _layer_shapes(cfg: NetworkConfig, n_inputs: int, n_classes: int) -> list[dict[str, tuple]]:
@@ -49,6 +88,55 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     log_probs = shifted - np.log(total)
     loss = -float(np.mean(log_probs[np.arange(len(y)), y]))
     return loss, exp / total
+
+
+_UPDATE_CHUNK = 1 << 15  # elements per SGD-update chunk: two chunks stay in the L2 cache
+
+
+class _Workspace:
+    """Every array a training step writes, for one batch size: allocated once, then reused.
+
+    Nothing here is handed out: :class:`StepStats` receives fresh arrays (the pre-activations are
+    a new stack each step), so statistics from one step never change under a later one.
+    """
+
+    def __init__(self, net: Network, batch: int) -> None:
+        cfg, dtype = net.config, net.dtype
+        depth, width = cfg.depth, cfg.width
+        shape = (batch, width)
+        self.batch = batch
+        # Layer inputs with their column of ones: x for layer 1, h_1 .. h_depth after it.
+        self.x_aug = np.ones((batch, net.n_inputs + 1), dtype)
+        self.x = self.x_aug[:, :-1]
+        self.h_aug = np.ones((depth, batch, width + 1), dtype)
+        self.h = self.h_aug[:, :, :width]
+        self.inputs = [self.x_aug, *self.h_aug]  # inputs[l] feeds layer l; [depth]: output layer
+        self.inputs_t = [m.T for m in self.inputs]
+        # a_l = f(u_l): without residual connections h_l is a_l itself.
+        self.a = np.empty((depth, *shape), dtype) if cfg.residual else self.h
+        self.dz = np.empty((depth, *shape), dtype)
+        self.dz_rows = self.dz.reshape(depth, -1)
+        self.dh = (np.empty(shape, dtype), np.empty(shape, dtype))  # dL/dh, ping-pong
+        self.fprime = np.empty(shape, dtype)  # f'(u_l) of the layer being back-propagated
+        self.fprime_flat = self.fprime.reshape(-1)
+        self.scratch = np.empty(shape, dtype)
+        self.abs = np.empty(shape, dtype)
+        self.mask = np.empty(shape, bool)
+        # Per-layer sums the backward pass takes while each array is in cache (float64).
+        self.fprime_sum = np.empty(depth)  # Σ f'(u_l)
+        self.saturated_count = np.empty(depth)  # units with |f'(u_l)| below the threshold
+        self.dz_sumsq = np.empty(depth)  # Σ (dL/dz_l)², in the network's dtype
+        self.logits = np.empty((batch, net.n_classes), dtype)
+        self.rows = np.arange(batch)
+        if net._norm_axis is not None:
+            stat = (1, width) if net._norm_axis == 0 else (batch, 1)
+            self.z = np.empty((depth, *shape), dtype)
+            self.xhat = np.empty((depth, *shape), dtype)
+            self.mean = np.empty((depth, *stat), dtype)
+            self.var = np.empty((depth, *stat), dtype)
+            self.inv_std = np.empty((depth, *stat), dtype)
+            self.stat = (np.empty(stat, dtype), np.empty(stat, dtype))
+            self.du = np.empty(shape, dtype)
 
 
 class Network:
@@ -80,13 +168,19 @@ class Network:
         sizes = [int(np.prod(s)) for entry in shapes for s in entry.values()]
         self._flat = np.zeros(sum(sizes), dtype=self.dtype)
         self._grad_flat = np.zeros_like(self._flat)
-        self._velocity: np.ndarray | None = None
+        # learning_rate × step, one cache-sized chunk at a time, before it is subtracted.
+        self._update = np.empty(min(self._flat.size, _UPDATE_CHUNK), dtype=self.dtype)
+        self._velocity: np.ndarray | None = None  # heavy-ball momentum, made on first use
+        self._v_blocks: tuple | None = None
         self.params: list[dict[str, np.ndarray]] = []
         self.grads: list[dict[str, np.ndarray]] = []
+        self._w_aug: list[np.ndarray] = []  # [W; b] of each layer, a view of the flat buffer
+        self._g_aug: list[np.ndarray] = []  # [dL/dW; dL/db], a view of the gradient buffer
         w_starts, w_ends = [], []
         offset = 0
         for entry in shapes:
             p, g = {}, {}
+            fan_in, fan_out = entry["W"]
             for name, shape in entry.items():
                 size = int(np.prod(shape))
                 p[name] = self._flat[offset : offset + size].reshape(shape)
@@ -94,11 +188,19 @@ class Network:
                 if name == "W":
                     w_starts.append(offset)
                     w_ends.append(offset + size)
+                    aug = slice(offset, offset + size + fan_out)  # W, then b right after it
+                    self._w_aug.append(self._flat[aug].reshape(fan_in + 1, fan_out))
+                    self._g_aug.append(self._grad_flat[aug].reshape(fan_in + 1, fan_out))
                 offset += size
             self.params.append(p)
             self.grads.append(g)
+        self._w_t = [p["W"].T for p in self.params]
+
         self._w_starts = np.array(w_starts)
         self._w_ends = np.array(w_ends)
+        self._w_blocks = self._weight_blocks(self._flat)
+        self._g_blocks = self._weight_blocks(self._grad_flat)
+        self._workspace: _Workspace | None = None
 
         rng = np.random.default_rng(config.seed)
         for p in self.params:
@@ -111,113 +213,224 @@ class Network:
         self.running_var = np.ones((config.depth, config.width))
 
     # ------------------------------------------------------------------ forward / backward
-    def _forward(self, x: np.ndarray, training: bool, update_running: bool = False) -> dict:
+    def _workspace_for(self, batch: int) -> _Workspace:
+        if self._workspace is None or self._workspace.batch != batch:
+            self._workspace = None  # free the old buffers before allocating the new ones
+            self._workspace = _Workspace(self, batch)
+        return self._workspace
+
+    def _forward(self, ws: _Workspace, x: np.ndarray, update_running: bool) -> np.ndarray:
+        """Training-mode forward pass into ``ws``; returns the fresh stack of u_l.
+
+        Leaves in ``ws``: every layer input [h, 1], a_l, the logits and, with a normalization,
+        z_l, x̂_l and its statistics.
+        """
         cfg = self.config
-        depth, act = cfg.depth, self.activation
-        batch = x.shape[0]
-        h_prev = np.asarray(x, dtype=self.dtype)
-        inputs = [h_prev]  # h_0 .. h_{depth-1}: each layer's input
-        u_stack = np.empty((depth, batch, cfg.width), dtype=self.dtype)
-        xhats, inv_stds = [], []
-        for layer in range(depth):
-            p = self.params[layer]
-            z = h_prev @ p["W"]
-            z += p["b"]
-            if self._norm_axis is None:
-                u_stack[layer] = z
+        residual, norm_axis = cfg.residual, self._norm_axis
+        forward_into = self.activation.forward_into
+        np.copyto(ws.x, x, casting="same_kind")
+        u_stack = np.empty((cfg.depth, ws.batch, cfg.width), dtype=self.dtype)
+        for layer in range(cfg.depth):
+            u = u_stack[layer]
+            if norm_axis is None:
+                np.matmul(ws.inputs[layer], self._w_aug[layer], out=u)  # z = h W + b
             else:
-                if self._norm_axis == 0 and not training:
-                    inv_std = 1.0 / np.sqrt(self.running_var[layer] + 1e-5)
-                    xhat = (z - self.running_mean[layer]) * inv_std
-                else:
-                    xhat, inv_std = normalize_forward(z, self._norm_axis)
-                    if update_running and self._norm_axis == 0:
-                        m = RUNNING_MOMENTUM
-                        n = max(batch - 1, 1)  # running variance is unbiased, as in PyTorch
-                        var = z.var(axis=0) * batch / n
-                        self.running_mean[layer] = (1 - m) * self.running_mean[layer] + m * z.mean(
-                            0
-                        )
-                        self.running_var[layer] = (1 - m) * self.running_var[layer] + m * var
-                xhats.append(xhat)
-                inv_stds.append(inv_std)
-                np.multiply(xhat, p["gamma"], out=u_stack[layer])
-                u_stack[layer] += p["beta"]
-            a = act.fn(u_stack[layer])
-            h = h_prev + a if (cfg.residual and layer > 0) else a
-            h_prev = h.astype(self.dtype, copy=False)
-            if layer < depth - 1:
-                inputs.append(h_prev)
-        out = self.params[-1]
-        logits = h_prev @ out["W"] + out["b"]
-        return {
-            "inputs": inputs,
-            "last_h": h_prev,
-            "u": u_stack,
-            "xhat": xhats,
-            "inv_std": inv_stds,
-            "logits": logits,
-        }
-
-    def _backward(self, cache: dict, y: np.ndarray) -> dict:
-        """Fill ``self.grads`` and return the loss, accuracy and per-layer backward statistics."""
-        cfg = self.config
-        depth, act = cfg.depth, self.activation
-        logits = cache["logits"]
-        batch = logits.shape[0]
-        with np.errstate(all="ignore"):
-            loss, probs = softmax_cross_entropy(logits, y)
-        accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
-        d_logits = probs
-        d_logits[np.arange(batch), y] -= 1.0
-        d_logits /= batch
-        d_logits = d_logits.astype(self.dtype, copy=False)
-
-        out_p, out_g = self.params[-1], self.grads[-1]
-        np.matmul(cache["last_h"].T, d_logits, out=out_g["W"])
-        np.sum(d_logits, axis=0, out=out_g["b"])
-        dh = d_logits @ out_p["W"].T
-
-        u_stack = cache["u"]
-        dz_stack = np.empty_like(u_stack)
-        fprime = np.empty_like(u_stack)
-        for layer in range(depth - 1, -1, -1):
-            p, g = self.params[layer], self.grads[layer]
-            fprime[layer] = act.grad(u_stack[layer])
-            du = dh * fprime[layer]
-            if self._norm_axis is None:
-                dz = du
-            else:
-                xhat = cache["xhat"][layer]
-                np.sum(du * xhat, axis=0, out=g["gamma"])
-                np.sum(du, axis=0, out=g["beta"])
-                dz = normalize_backward(
-                    du * p["gamma"], xhat, cache["inv_std"][layer], self._norm_axis
+                z = ws.z[layer]
+                np.matmul(ws.inputs[layer], self._w_aug[layer], out=z)
+                xhat = ws.xhat[layer]
+                normalize_forward_into(
+                    z, norm_axis, xhat, ws.mean[layer], ws.var[layer], ws.inv_std[layer], ws.scratch
                 )
-            dz_stack[layer] = dz
-            np.matmul(cache["inputs"][layer].T, dz, out=g["W"])
-            np.sum(dz, axis=0, out=g["b"])
-            if layer > 0:
-                dh_prev = dz @ p["W"].T
-                if cfg.residual:
-                    dh_prev += dh
-                dh = dh_prev
-        return {"loss": loss, "accuracy": accuracy, "dz": dz_stack, "fprime": fprime}
+                p = self.params[layer]
+                np.multiply(xhat, p["gamma"], out=u)  # u = γ x̂ + β
+                u += p["beta"]
+            forward_into(u, ws.a[layer], ws.scratch)  # a = f(u)
+            if residual:
+                if layer > 0:
+                    np.add(ws.h[layer - 1], ws.a[layer], out=ws.h[layer])  # h = h_prev + a
+                else:
+                    np.copyto(ws.h[0], ws.a[0])
+        np.matmul(ws.inputs[-1], self._w_aug[-1], out=ws.logits)
+        if update_running and norm_axis == 0:
+            # running ← (1 − m)·running + m·batch statistic, every layer at once; the running
+            # variance is the unbiased one, as in PyTorch.
+            m, batch = RUNNING_MOMENTUM, ws.batch
+            self.running_mean *= 1 - m
+            self.running_mean += m * ws.mean[:, 0, :]
+            self.running_var *= 1 - m
+            self.running_var += (m * batch / max(batch - 1, 1)) * ws.var[:, 0, :]
+        return u_stack
 
-    def _statistics(self, back: dict, cache: dict, update_ratios: np.ndarray) -> StepStats:
+    def _backward(self, ws: _Workspace, u_stack: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """Fill ``self.grads``, ``ws.dz`` and the per-layer sums in ``ws``; return (loss, accuracy).
+
+        f'(u_l) is computed here, one layer at a time, rather than stored by the forward pass:
+        for sigmoid and tanh it comes from a_l, which without residual connections is h_l, the
+        input the layer above has just multiplied, so still in cache; no (depth, batch, width)
+        stack of f' goes through memory. Its sum and saturated count are taken on the spot.
+
+        Subnormal gradients. Below the smallest normal float (2.2e-308 in float64, 1.2e-38 in
+        float32) every arithmetic operation whose result is subnormal takes the CPU a slow
+        microcode path: a matmul whose results land there is 60–160 times slower (``python -m
+        benchmarks.engine`` measures it). Deep sigmoid networks get there in two ways: a whole
+        layer's signal vanishes (float32 at depth ~70 with Xavier init, float64 at depth ~150
+        with 'small' init), or single units saturate so far that dL/dz of those units is tiny
+        (float32 residual stacks, whose pre-activations grow with depth: 2 % of the entries,
+        steps 2–3 times slower). So:
+
+        * subnormal entries of dL/dz are set to zero — in float32 in every layer, in float64
+          (where single units rarely get there) in the layers whose ‖dL/dz‖² is itself below
+          the smallest normal number (‖dL/dz‖ below ~1e-154). What that changes: such an
+          entry, and what it would have propagated, is reported as 0 instead of a value below
+          2.2e-308 (1.2e-38 in float32); the views draw 0 below the axis. Normal numbers are
+          never changed, however small.
+        * in a layer whose ‖dL/dz‖² is below the smallest normal number, the two matmuls
+          multiply dL/dz · 2^k instead (k = 511 in float64, 63 in float32: exact, and no
+          product lands in the subnormal range), and scale the results back by 2^−k, which
+          rounds each one once (exact unless it is itself subnormal).
+        * a layer whose dL/dz is exactly zero passes exactly zero on: dL/dW = dL/db = 0 and
+          the layer adds nothing to dL/dh below it, without multiplying.
+        """
         cfg = self.config
-        weight_norms = segment_norms(self._flat, self._w_starts, self._w_ends)
-        grad_norms = segment_norms(self._grad_flat, self._w_starts, self._w_ends)
-        signal = row_norms(back["dz"])
-        fprime = back["fprime"]
-        mean_deriv = fprime.mean(axis=(1, 2), dtype=np.float64)
-        saturated = self.activation.saturated(fprime).mean(axis=(1, 2), dtype=np.float64)
+        depth, residual, norm_axis = cfg.depth, cfg.residual, self._norm_axis
+        activation = self.activation
+        derivative_into, threshold = activation.derivative_into, activation.saturation_threshold
+        nonnegative = activation.nonnegative_derivative
+        tiny = np.finfo(self.dtype).tiny
+        flush_every_layer = self.dtype == np.float32
+        up = self.dtype.type(2.0 ** (-np.finfo(self.dtype).minexp // 2))
+        down = self.dtype.type(1.0) / up
+        fprime, fprime_flat, mask = ws.fprime, ws.fprime_flat, ws.mask
+
+        logits = ws.logits
+        loss, probs = softmax_cross_entropy(logits, y)
+        accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
+        d_logits = probs  # dL/dlogits = (softmax − one_hot(y)) / batch
+        d_logits[ws.rows, y] -= 1.0
+        d_logits /= ws.batch
+        np.matmul(ws.inputs_t[depth], d_logits, out=self._g_aug[depth])
+        which = 0
+        dh = ws.dh[which]
+        np.matmul(d_logits, self._w_t[depth], out=dh)
+
+        for layer in range(depth - 1, -1, -1):
+            # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
+            derivative_into(u_stack[layer], ws.a[layer], fprime)
+            ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
+            if nonnegative:
+                np.less(fprime, threshold, out=mask)
+            else:
+                np.abs(fprime, out=ws.abs)
+                np.less(ws.abs, threshold, out=mask)
+            ws.saturated_count[layer] = np.count_nonzero(mask)
+
+            dz = ws.dz[layer]
+            if norm_axis is None:
+                np.multiply(dh, fprime, out=dz)  # dL/dz = dL/dh ⊙ f'(u)
+            else:
+                np.multiply(dh, fprime, out=ws.du)  # dL/du, then through the norm
+                self._normalize_backward(ws, layer, dz)
+            rows = ws.dz_rows[layer]
+            scale = None
+            sumsq = ws.dz_sumsq[layer] = np.dot(rows, rows)
+            vanished = sumsq < tiny  # see the docstring
+            if vanished or flush_every_layer:  # subnormal entries of dL/dz -> 0
+                np.abs(dz, out=ws.abs)
+                np.less(ws.abs, tiny, out=mask)
+                np.copyto(dz, 0.0, where=mask)
+            if vanished:
+                if not dz.any():
+                    self._g_aug[layer].fill(0.0)
+                    if layer > 0 and not residual:
+                        dh.fill(0.0)  # dL/dh_{l-1} = 0 W_lᵀ; with residual it stays dL/dh_l
+                    continue
+                np.multiply(dz, up, out=ws.scratch)
+                scale, dz = down, ws.scratch
+
+            g_aug = self._g_aug[layer]
+            np.matmul(ws.inputs_t[layer], dz, out=g_aug)  # [dL/dW; dL/db] = [h, 1]ᵀ dz
+            if scale is not None:
+                g_aug *= scale
+            if layer > 0:
+                which = 1 - which
+                dh_below = ws.dh[which]
+                np.matmul(dz, self._w_t[layer], out=dh_below)  # dL/dh_{l-1} = dz Wᵀ
+                if scale is not None:
+                    dh_below *= scale
+                if residual:
+                    dh_below += dh  # ... + dL/dh_l through the identity path
+                dh = dh_below
+        return loss, accuracy
+
+    def _normalize_backward(self, ws: _Workspace, layer: int, dz: np.ndarray) -> None:
+        """dL/dz_l from dL/du_l (in ``ws.du``); fills dL/dγ_l and dL/dβ_l on the way."""
+        gamma = self.params[layer]["gamma"]
+        d_gamma, d_beta = self.grads[layer]["gamma"], self.grads[layer]["beta"]
+        xhat, inv_std = ws.xhat[layer], ws.inv_std[layer]
+        if self._norm_axis == 0:
+            batch_norm_backward_into(
+                ws.du, xhat, inv_std, gamma, d_gamma, d_beta, dz, ws.scratch, ws.stat[0]
+            )
+            return
+        np.multiply(ws.du, xhat, out=ws.scratch)
+        np.add.reduce(ws.scratch, axis=0, out=d_gamma)  # dγ = Σ_b du·x̂
+        np.add.reduce(ws.du, axis=0, out=d_beta)  # dβ = Σ_b du
+        ws.du *= gamma  # dL/dx̂ = γ·du
+        normalize_backward_into(ws.du, xhat, inv_std, 1, dz, ws.scratch, ws.stat[0], ws.stat[1])
+
+    # ------------------------------------------------------------------ statistics
+    def _weight_blocks(self, flat: np.ndarray) -> tuple:
+        """(W_1, hidden W rows, W_out) as views of ``flat`` (parameters, gradients or velocity).
+
+        Hidden layers 2..depth have equal sizes, so their W blocks sit at a constant stride in
+        the flat buffer: one strided view holds them all as the rows of one matrix.
+        """
+        starts, ends = self._w_starts, self._w_ends
+        hidden = len(starts) - 2
+        rows = None
+        if hidden > 0:
+            stride = int(starts[1] - starts[0]) if hidden == 1 else int(starts[2] - starts[1])
+            rows = np.lib.stride_tricks.as_strided(
+                flat[starts[1] :],
+                shape=(hidden, int(ends[1] - starts[1])),
+                strides=(stride * flat.itemsize, flat.itemsize),
+                writeable=False,
+            )
+        return flat[starts[0] : ends[0]], rows, flat[starts[-1] : ends[-1]]
+
+    def _weight_norms(self, blocks: tuple) -> np.ndarray:
+        """‖W_l‖ of every layer from :meth:`_weight_blocks`: the hidden ones in one pass."""
+        first, rows, last = blocks
+        norms = np.empty(self.config.depth + 1)
+        norms[0], norms[-1] = safe_norm(first), safe_norm(last)
+        if rows is not None:
+            norms[1:-1] = row_norms(rows)
+        return norms
+
+    def _statistics(
+        self,
+        ws: _Workspace,
+        u_stack: np.ndarray,
+        loss: float,
+        accuracy: float,
+        weight_norms: np.ndarray,
+        grad_norms: np.ndarray,
+        update_ratios: np.ndarray,
+    ) -> StepStats:
+        width = self.config.width
+        if self.dtype == np.float64:  # the backward pass already summed the squares
+            signal = norms_from_sums_of_squares(ws.dz_sumsq, ws.dz_rows)
+        else:  # ... in float32, where they underflow: sum again in float64
+            signal = row_norms(ws.dz)
+        units = ws.batch * width
+        mean_deriv = ws.fprime_sum / units
+        saturated = ws.saturated_count / units
         # Gain of W_{l+1} for l = 1..depth-1: ‖W‖_F / sqrt(fan_out) (hidden layers are square).
-        gains = weight_norms[1:-1] / np.sqrt(cfg.width)
+        gains = weight_norms[1:-1] / np.sqrt(width)
         predicted = chain_rule_prediction(float(signal[-1]), mean_deriv, gains)
         return StepStats(
-            loss=back["loss"],
-            accuracy=back["accuracy"],
+            loss=loss,
+            accuracy=accuracy,
             weight_grad_norms=grad_norms,
             signal_grad_norms=signal,
             update_ratios=update_ratios,
@@ -225,7 +438,7 @@ class Network:
             mean_derivatives=mean_deriv,
             saturated_fractions=saturated,
             predicted_signal_norms=predicted,
-            preactivations=list(cache["u"]),
+            preactivations=list(u_stack),
         )
 
     def _check_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -243,6 +456,10 @@ class Network:
             raise ValueError(f"y must hold integer labels in [0, {self.n_classes})")
         return x, y
 
+    @staticmethod
+    def _ratios(learning_rate: float, step_norms: np.ndarray, weight_norms: np.ndarray):
+        return learning_rate * step_norms / np.where(weight_norms > 0, weight_norms, np.inf)
+
     # ------------------------------------------------------------------ public API
     def gradients(
         self, x: np.ndarray, y: np.ndarray, learning_rate: float | None = None
@@ -253,16 +470,17 @@ class Network:
         ratio plain SGD would produce; without it, NaN.
         """
         x, y = self._check_batch(x, y)
+        ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
-            cache = self._forward(x, training=True)
-            back = self._backward(cache, y)
+            u_stack = self._forward(ws, x, update_running=False)
+            loss, accuracy = self._backward(ws, u_stack, y)
+            weight_norms = self._weight_norms(self._w_blocks)
+            grad_norms = self._weight_norms(self._g_blocks)
             if learning_rate is None:
                 ratios = np.full(self.config.depth + 1, np.nan)
-                return self._statistics(back, cache, ratios)
-            grad_norms = segment_norms(self._grad_flat, self._w_starts, self._w_ends)
-            weight_norms = segment_norms(self._flat, self._w_starts, self._w_ends)
-            ratios = learning_rate * grad_norms / np.where(weight_norms > 0, weight_norms, np.inf)
-            return self._statistics(back, cache, ratios)
+            else:
+                ratios = self._ratios(learning_rate, grad_norms, weight_norms)
+            return self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
 
     def train_step(
         self, x: np.ndarray, y: np.ndarray, learning_rate: float, momentum: float = 0.0
@@ -273,37 +491,81 @@ class Network:
         applied and the pre-activations that produced them.
         """
         x, y = self._check_batch(x, y)
+        ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
-            cache = self._forward(x, training=True, update_running=True)
-            back = self._backward(cache, y)
+            u_stack = self._forward(ws, x, update_running=True)
+            loss, accuracy = self._backward(ws, u_stack, y)
+            weight_norms = self._weight_norms(self._w_blocks)
+            grad_norms = self._weight_norms(self._g_blocks)
             if momentum > 0.0:
                 if self._velocity is None:
                     self._velocity = np.zeros_like(self._flat)
-                self._velocity *= momentum
+                    self._v_blocks = self._weight_blocks(self._velocity)
+                self._velocity *= momentum  # v ← μ·v + g
                 self._velocity += self._grad_flat
                 step = self._velocity
+                step_norms = self._weight_norms(self._v_blocks)
             else:
-                step = self._grad_flat
-            weight_norms = segment_norms(self._flat, self._w_starts, self._w_ends)
-            step_norms = segment_norms(step, self._w_starts, self._w_ends)
-            ratios = learning_rate * step_norms / np.where(weight_norms > 0, weight_norms, np.inf)
-            stats = self._statistics(back, cache, ratios)
-            self._flat -= self.dtype.type(learning_rate) * step
+                step, step_norms = self._grad_flat, grad_norms
+            ratios = self._ratios(learning_rate, step_norms, weight_norms)
+            stats = self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
+            # θ ← θ − lr·step, in chunks that stay in cache between the two operations.
+            lr, update, chunk = self.dtype.type(learning_rate), self._update, self._update.size
+            for start in range(0, self._flat.size, chunk):
+                part = slice(start, start + chunk)
+                n = min(chunk, self._flat.size - start)
+                np.multiply(step[part], lr, out=update[:n])
+                self._flat[part] -= update[:n]
         return stats
+
+    def _forward_eval(self, x: np.ndarray) -> np.ndarray:
+        """Evaluation-mode logits: the same layers, batch norm with its running statistics.
+
+        Nothing is kept for a backward pass, so two alternating buffers hold the activations
+        whatever the depth (the decision-region grid can be thousands of points).
+        """
+        cfg = self.config
+        n, width = x.shape[0], cfg.width
+        forward_into = self.activation.forward_into
+        h = np.ones((n, self.n_inputs + 1), self.dtype)
+        np.copyto(h[:, :-1], x, casting="same_kind")
+        buffers = [np.ones((n, width + 1), self.dtype) for _ in range(2)]
+        u = np.empty((n, width), self.dtype)
+        a = np.empty((n, width), self.dtype)
+        scratch = np.empty((n, width), self.dtype)
+        for layer in range(cfg.depth):
+            p = self.params[layer]
+            np.matmul(h, self._w_aug[layer], out=u)  # z = h W + b
+            if self._norm_axis == 0:
+                inv_std = 1.0 / np.sqrt(self.running_var[layer] + EPS)
+                np.copyto(u, (u - self.running_mean[layer]) * inv_std, casting="same_kind")
+            elif self._norm_axis == 1:
+                u[...] = normalize_forward(u, 1)[0]
+            if self._norm_axis is not None:
+                u *= p["gamma"]
+                u += p["beta"]
+            forward_into(u, a, scratch)
+            out = buffers[layer % 2]
+            if cfg.residual and layer > 0:
+                np.add(h[:, :width], a, out=out[:, :width])
+            else:
+                np.copyto(out[:, :width], a)
+            h = out
+        return h @ self._w_aug[-1]
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities in evaluation mode (batch norm uses its running statistics)."""
         with np.errstate(all="ignore"):
-            cache = self._forward(np.asarray(x), training=False)
-            return softmax_cross_entropy(cache["logits"], np.zeros(len(x), dtype=int))[1]
+            logits = self._forward_eval(np.asarray(x))
+            return softmax_cross_entropy(logits, np.zeros(len(x), dtype=int))[1]
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(loss, accuracy) in evaluation mode, without touching any parameter."""
         x, y = np.asarray(x), np.asarray(y)
         with np.errstate(all="ignore"):
-            cache = self._forward(x, training=False)
-            loss, _ = softmax_cross_entropy(cache["logits"], y)
-        return loss, float(np.mean(np.argmax(cache["logits"], axis=1) == y))
+            logits = self._forward_eval(x)
+            loss, _ = softmax_cross_entropy(logits, y)
+        return loss, float(np.mean(np.argmax(logits, axis=1) == y))
 
     # ------------------------------------------------------------------ state
     def state_arrays(self) -> dict[str, np.ndarray]:

@@ -1,9 +1,9 @@
 """Per-step statistics and the numerically careful norms they are made of.
 
 Vanishing gradients live where naive arithmetic fails: a float32 sum of squares underflows to zero
-for entries below ~1e-19, and a float64 one below ~1e-154. Norms here are taken in float64 and
-rescaled by the largest entry whenever the plain sum of squares would leave the safe range, so a
-1e-200 gradient is reported as 1e-200, not 0.
+for entries below ~1e-19, and a float64 one below ~1e-154. Norms here are taken in float64 and,
+whenever the plain sum of squares would leave the safe range, rescaled by the power of two just
+above the largest entry (exactly), so a 1e-200 gradient is reported as 1e-200, not 0.
 """
 
 from __future__ import annotations
@@ -23,18 +23,11 @@ def safe_norm(a: np.ndarray) -> float:
     if flat.size == 0:
         return 0.0
     flat = flat.astype(np.float64, copy=False)
-    ss = float(np.dot(flat, flat))
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        ss = float(np.dot(flat, flat))
     if _SAFE_LOW < ss < _SAFE_HIGH:
         return float(np.sqrt(ss))
-    return _scaled_norm(flat)
-
-
-def _scaled_norm(flat: np.ndarray) -> float:
-    biggest = float(np.max(np.abs(flat)))
-    if biggest == 0.0 or not np.isfinite(biggest):
-        return float(np.nan) if np.isnan(flat).any() else biggest
-    scaled = flat / biggest
-    return biggest * float(np.sqrt(np.dot(scaled, scaled)))
+    return float(_scaled_row_norms(flat.reshape(1, -1))[0])
 
 
 def segment_norms(flat: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -47,11 +40,13 @@ def segment_norms(flat: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
     bounds = np.empty(2 * len(starts), dtype=np.intp)
     bounds[0::2] = starts
     bounds[1::2] = ends
+    with np.errstate(over="ignore", under="ignore"):
+        squares = flat64 * flat64
     if bounds[-1] >= flat64.size:
         # reduceat needs every index inside the array; sum the tail segment separately.
-        sums = np.add.reduceat(flat64 * flat64, bounds[:-1])[0::2]
+        sums = np.add.reduceat(squares, bounds[:-1])[0::2]
     else:
-        sums = np.add.reduceat(flat64 * flat64, bounds)[0::2]
+        sums = np.add.reduceat(squares, bounds)[0::2]
     norms = np.sqrt(sums)
     unsafe = ~((sums > _SAFE_LOW) & (sums < _SAFE_HIGH))
     for k in np.flatnonzero(unsafe):
@@ -60,14 +55,55 @@ def segment_norms(flat: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.
 
 
 def row_norms(stack: np.ndarray) -> np.ndarray:
-    """Norm of each ``stack[k]`` (any trailing shape), safe as :func:`safe_norm`."""
+    """Norm of each ``stack[k]`` (any trailing shape), safe as :func:`safe_norm`.
+
+    ``stack`` may be a strided view (the network passes every hidden layer's weights at once as
+    rows of one view into its flat parameter buffer). Squares are summed in float64 whatever the
+    dtype, without converting the whole stack first; rows whose sum left the safe range are
+    recomputed, all together, by :func:`_scaled_row_norms`.
+    """
     rows = stack.reshape(stack.shape[0], -1)
-    rows64 = rows.astype(np.float64, copy=False)
-    sums = np.einsum("ij,ij->i", rows64, rows64)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        sums = np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
+    return norms_from_sums_of_squares(sums, rows)
+
+
+def is_safe_sum(sums: np.ndarray) -> np.ndarray:
+    """Where a float64 sum of squares lost nothing to underflow or overflow (False for NaN)."""
+    return (sums > _SAFE_LOW) & (sums < _SAFE_HIGH)
+
+
+def norms_from_sums_of_squares(sums: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """sqrt(sums), where ``sums[k]`` is the float64 sum of squares of ``rows[k]``.
+
+    Rows whose sum left the safe range (underflow, overflow, NaN) are recomputed from ``rows``.
+    The squares of float32 (or narrower) entries can neither underflow nor overflow in float64,
+    so for those the plain square root is already exact, zero rows, inf and NaN included.
+    """
     norms = np.sqrt(sums)
-    unsafe = ~((sums > _SAFE_LOW) & (sums < _SAFE_HIGH))
-    for k in np.flatnonzero(unsafe):
-        norms[k] = safe_norm(rows64[k])
+    if rows.dtype.itemsize < 8:
+        return norms
+    unsafe = np.flatnonzero(~is_safe_sum(sums))
+    if unsafe.size:
+        norms[unsafe] = _scaled_row_norms(rows[unsafe])
+    return norms
+
+
+def _scaled_row_norms(rows: np.ndarray) -> np.ndarray:
+    """Row norms as ‖r‖ = 2^e · ‖r · 2^(−e)‖, with 2^e just above the row's largest entry.
+
+    Scaling by a power of two is exact, and works where 1/max would overflow (subnormal rows).
+    Rows of zeros give 0, rows holding ±inf give inf, rows holding NaN give NaN.
+    """
+    rows64 = rows.astype(np.float64, copy=False)
+    biggest = np.max(np.abs(rows64), axis=1)  # NaN if the row has NaN
+    norms = biggest.copy()  # right as it is for zero, infinite and NaN rows
+    ok = np.flatnonzero((biggest > 0) & np.isfinite(biggest))
+    if ok.size:
+        _, exponents = np.frexp(biggest[ok])
+        with np.errstate(under="ignore"):
+            scaled = np.ldexp(rows64[ok], -exponents[:, None])
+            norms[ok] = np.ldexp(np.sqrt(np.einsum("ij,ij->i", scaled, scaled)), exponents)
     return norms
 
 
