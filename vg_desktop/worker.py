@@ -13,6 +13,8 @@ Threading rules (see STYLE.md):
 
 from __future__ import annotations
 
+import logging
+import sys
 import threading
 import time
 import traceback
@@ -22,13 +24,29 @@ from dataclasses import replace
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from .engine import ExperimentConfig, StepStats, TrainingRun
+from .engine import ExperimentConfig, StepStats, TrainingInterrupted, TrainingRun
 from .snapshot import DecisionGrid, HistoryRecorder, Snapshot, frozen, snapshot_from_stats
 
 EMIT_INTERVAL = 1.0 / 60.0  # seconds between snapshots while training
 FRAME_INTERVAL = 1.0 / 60.0  # the pace of "steps per frame" speeds
 DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
 DECISION_SHARE = 0.1  # the decision grid may use at most this share of the worker's time
+SHUTDOWN_PATIENCE_MS = 60_000  # after the first timeout, how long to wait for a slow step
+# The GUI thread shares the GIL with the workers. Each time it gives the GIL up (many Qt calls
+# do) it may wait a whole switch interval to get it back from a worker running Python code:
+# 5 ms by default, which adds up to hundreds of milliseconds per frame. 1 ms bounds it.
+GIL_SWITCH_INTERVAL = 0.001
+
+log = logging.getLogger(__name__)
+
+
+def all_finite(stats: StepStats) -> bool:
+    """The loss, every gradient norm and every weight norm finite.
+
+    The weights are checked too: an infinite weight behind a saturating activation (sigmoid of
+    ±inf is 0 or 1) can leave the loss and the gradients finite while the network is broken.
+    """
+    return stats.finite and bool(np.all(np.isfinite(stats.weight_norms)))
 
 
 class DecisionGridBuilder:
@@ -107,6 +125,7 @@ class TrainingWorker(QObject):
         self._emitted_step = -1
         self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
         self._stop_message = ""  # why a stop condition paused the run; cleared by the next step
+        self._underflow_noted = False  # paused once for gradients that became exactly 0
 
     # ---------------------------------------------------------------- thread-safe commands
     def play(self) -> None:
@@ -131,6 +150,9 @@ class TrainingWorker(QObject):
         """Rebuild the network from ``config`` (at the next step boundary; playing continues)."""
         with self._lock:
             self._pending_config = config
+            # The new config carries its own training settings; an older pending change (say
+            # batch size 1) applied after it could contradict it (batch norm needs 2).
+            self._pending_train = None
         self._wake.set()
 
     def set_train(self, train) -> None:
@@ -160,6 +182,7 @@ class TrainingWorker(QObject):
         """Rebuild from ``config`` and load ``weights`` (already validated) into it."""
         with self._lock:
             self._pending_config = config
+            self._pending_train = None  # superseded, as in set_config
             self._pending_weights = weights
         self._wake.set()
 
@@ -178,6 +201,10 @@ class TrainingWorker(QObject):
             self._loop()
         finally:
             self.finished.emit()
+
+    def final_weights(self) -> dict | None:
+        """The parameters once the loop has ended (call only after the thread finished)."""
+        return None if self._run is None else self._run.network.state_arrays()
 
     def _loop(self) -> None:
         recorder = HistoryRecorder()
@@ -208,7 +235,9 @@ class TrainingWorker(QObject):
                     config = self._run.config
                 if config is not None:
                     self._run = TrainingRun(config)
+                    self._run.network.interrupt = self._abandon_pass
                     self._diverged_message = self._stop_message = ""
+                    self._underflow_noted = False
                     if weights is not None:
                         self._run.network.load_state_arrays(weights)
                     self._run_id += 1
@@ -219,11 +248,12 @@ class TrainingWorker(QObject):
                     # The first frame of a new network goes out at once; its grid follows.
                     self._emit(last_stats, recorder, None, 0.0)
                     last_emit = time.perf_counter()
-                    if not last_stats.finite:
+                    if not all_finite(last_stats):
                         self._diverge(last_stats, recorder, None)
                         continue
                 if train is not None and self._run is not None:
                     self._run.set_train(train)
+                    self._emitted_step = -1  # paused: still confirm the new settings at once
                 if want_weights and self._run is not None:
                     self.weightsReady.emit(self._run.network.state_arrays())
                 run = self._run
@@ -241,7 +271,7 @@ class TrainingWorker(QObject):
                         self._emit(last_stats, recorder, grid, 0.0)
                         was_playing = False
                         continue
-                    if grid_stale and builder is not None and last_stats.finite:
+                    if grid_stale and builder is not None and all_finite(last_stats):
                         # Paused: finish the decision regions chunk by chunk, then show them.
                         finished = builder.advance(run)
                         if finished is not None:
@@ -269,15 +299,16 @@ class TrainingWorker(QObject):
                 recorder.add(run.step_count, last_stats)
                 now = time.perf_counter()
                 step_times.append(now)
-                if not last_stats.finite:
+                if not all_finite(last_stats):
                     self._diverge(last_stats, recorder, grid)
                     continue
-                stop_reason = ""
                 if max_steps is not None and run.step_count >= max_steps:
                     stop_reason = f"Stopped after {run.step_count:,} steps (stop condition)."
                 elif target_loss is not None and last_stats.loss <= target_loss:
                     stop_reason = (f"Stopped at step {run.step_count:,}: the loss reached "
                                    f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition).")
+                else:
+                    stop_reason = self._underflow_reason(last_stats, run)
                 if stop_reason:
                     self._playing.clear()
                     self._stop_message = stop_reason
@@ -297,12 +328,44 @@ class TrainingWorker(QObject):
                         rate = (len(step_times) - 1) / max(step_times[-1] - step_times[0], 1e-9)
                     self._emit(last_stats, recorder, grid, rate)
                     last_emit = now
+            except TrainingInterrupted:
+                continue  # a stop, rebuild or reset arrived mid-step: the loop's top handles it
             except Exception as exc:  # shown to the user; the app keeps running
                 self._playing.clear()
                 grid_stale = False  # do not retry the failing work in a loop
                 self.errorOccurred.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
                 self.stateChanged.emit("paused")
                 self._idle()
+
+    def _abandon_pass(self) -> bool:
+        """Checked by the network between layers: a step of a 200-layer, 256-wide network can
+        take seconds, and closing, rebuilding or resetting must not wait for it."""
+        return (self._stop.is_set() or self._pending_config is not None
+                or self._reset_requested)
+
+    def _underflow_reason(self, stats: StepStats, run: TrainingRun) -> str:
+        """Pause once per network when a layer's gradient underflows to exactly 0.
+
+        Those layers can no longer learn: a numerical fault worth a pause and an explanation.
+        Play continues (the class may want to watch it); the bars mark them ▼ below the axis.
+        """
+        if self._underflow_noted:
+            return ""
+        zero = np.flatnonzero(np.asarray(stats.signal_grad_norms) == 0)
+        if zero.size == 0:
+            return ""
+        self._underflow_noted = True
+        depth = len(stats.signal_grad_norms)
+        layers = (f"layers 1–{zero.size}" if zero[-1] == zero.size - 1 and zero.size > 1
+                  else f"{zero.size} of {depth} layers")
+        if run.config.network.dtype == "float32":
+            why = "it underflowed below the smallest float32 (about 1e-45)"
+            cure = "Switch Precision to float64, or try a cure (ReLU, residual, batch norm)."
+        else:
+            why = "below the smallest float64 (about 1e-308), or no unit passes a gradient"
+            cure = "A cure (ReLU, residual, batch norm, another initialization) brings it back."
+        return (f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
+                f"({why}), so they stop learning. Press Play to go on. {cure}")
 
     def _idle(self) -> None:
         self._wake.wait(0.1)
@@ -335,8 +398,8 @@ class TrainingWorker(QObject):
         self._playing.clear()
         step = self._run.step_count
         message = (
-            f"at step {step} the loss or a gradient became NaN or infinite: the gradients "
-            "exploded. Lower the gain or the learning rate, then press Reset."
+            f"at step {step} the loss, a gradient or a weight became NaN or infinite: the "
+            "gradients exploded. Lower the gain or the learning rate, then press Reset."
         )
         self._diverged_message = message
         self._emit(stats, recorder, grid, 0.0)
@@ -375,6 +438,9 @@ class TrainingController(QObject):
         self._worker.errorOccurred.connect(self._on_error)
         self._worker.weightsReady.connect(self._on_weights)
         self._state = "paused"
+        self._weights_pending = False  # weights asked for and not yet delivered
+        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         self._thread.start()
         _STARTED_THREADS.append(self._thread)
 
@@ -422,6 +488,7 @@ class TrainingController(QObject):
         self._worker.set_stop_conditions(max_steps, target_loss)
 
     def request_weights(self) -> None:
+        self._weights_pending = True
         self._worker.request_weights()
 
     def load(self, config: ExperimentConfig, weights: dict | None = None) -> None:
@@ -433,10 +500,26 @@ class TrainingController(QObject):
             self._worker.set_config_with_weights(config, weights)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Stop the worker and wait for its thread; True if it finished in time."""
+        """Stop the worker and wait for its thread; True if it finished in time.
+
+        A step in progress always completes, so a slow one (a huge network) is waited for
+        rather than abandoned: destroying a running QThread aborts the whole process. Weights
+        asked for (a save in progress) and not yet delivered are delivered here, so closing
+        during "Save with weights" still writes them.
+        """
         self._worker.request_stop()
         self._thread.quit()
-        return self._thread.wait(timeout_ms)
+        finished = self._thread.wait(timeout_ms)
+        if not finished:
+            log.warning("the training worker is still finishing a step; waiting for it")
+            finished = self._thread.wait(SHUTDOWN_PATIENCE_MS)
+        if finished and self._weights_pending:
+            weights = self._worker.final_weights()
+            if weights is not None:
+                self._on_weights(weights)
+        if finished and self._thread in _STARTED_THREADS:
+            _STARTED_THREADS.remove(self._thread)  # the app never prunes it otherwise
+        return finished
 
     @property
     def thread(self) -> QThread:
@@ -459,6 +542,7 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_weights(self, weights: dict) -> None:
+        self._weights_pending = False
         self.weightsReady.emit(weights)
 
 

@@ -254,3 +254,24 @@ def test_config_roundtrip_through_panel(window):
     assert isinstance(control(window, "Gain"), QDoubleSpinBox)
     assert isinstance(control(window, "Depth"), QSpinBox)
     assert isinstance(control(window, "Activation"), QComboBox)
+
+
+def test_closing_during_a_multi_second_step_of_the_largest_network(qtbot):
+    """Depth 200 × width 256 × batch 512: one step takes seconds; closing must not wait for it."""
+    from vg_desktop.app import MainWindow
+    from vg_desktop.engine import DataConfig, NetworkConfig, TrainConfig
+
+    config = ExperimentConfig(network=NetworkConfig(depth=200, width=256),
+                              data=DataConfig(n_samples=1024),
+                              train=TrainConfig(batch_size=512))
+    win = MainWindow(config=config)
+    qtbot.addWidget(win)
+    win.show()
+    win.controller.play()
+    qtbot.wait(300)  # the worker is inside the rebuild's probe or a step by now
+    thread = win.controller.thread
+    started = time.perf_counter()
+    win.close()
+    elapsed = time.perf_counter() - started
+    assert thread.isFinished()
+    assert elapsed < 1.0, f"closing took {elapsed:.2f} s"

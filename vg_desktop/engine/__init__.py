@@ -29,7 +29,7 @@ from .config import (
 from .datasets import dataset_from_config, make_dataset
 from .experiment import ExperimentFileError, load_experiment, save_experiment
 from .history import RunHistory
-from .network import Network, softmax_cross_entropy
+from .network import Network, TrainingInterrupted, softmax_cross_entropy
 from .run import TrainingRun
 from .stats import StepStats, safe_norm
 
@@ -54,6 +54,7 @@ __all__ = [
     "RunHistory",
     "StepStats",
     "TrainConfig",
+    "TrainingInterrupted",
     "TrainingRun",
     "dataset_from_config",
     "get_activation",

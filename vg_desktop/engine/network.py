@@ -41,6 +41,8 @@ How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from .activations import get_activation
@@ -61,6 +63,15 @@ from .stats import (
     row_norms,
     safe_norm,
 )
+
+
+class TrainingInterrupted(Exception):
+    """Raised between layers when :attr:`Network.interrupt` asks to abandon the current pass.
+
+    A pass can take seconds for the largest networks; the GUI worker uses this to stop or rebuild
+    within a fraction of a second. Parameters are untouched (the update comes after the backward
+    pass), but batch-norm running statistics may be partly updated: discard the network.
+    """
 
 
 def _layer_shapes(cfg: NetworkConfig, n_inputs: int, n_classes: int) -> list[dict[str, tuple]]:
@@ -158,6 +169,8 @@ class Network:
         if not (isinstance(n_classes, int) and n_classes >= 2):
             raise ValueError(f"n_classes must be an integer of at least 2; got {n_classes!r}")
         self.config = config
+        # Checked between layers; returning True abandons the pass (see TrainingInterrupted).
+        self.interrupt: Callable[[], bool] | None = None
         self.n_inputs = n_inputs
         self.n_classes = n_classes
         self.dtype = np.dtype(config.dtype)
@@ -230,7 +243,10 @@ class Network:
         forward_into = self.activation.forward_into
         np.copyto(ws.x, x, casting="same_kind")
         u_stack = np.empty((cfg.depth, ws.batch, cfg.width), dtype=self.dtype)
+        interrupt = self.interrupt
         for layer in range(cfg.depth):
+            if interrupt is not None and interrupt():
+                raise TrainingInterrupted
             u = u_stack[layer]
             if norm_axis is None:
                 np.matmul(ws.inputs[layer], self._w_aug[layer], out=u)  # z = h W + b
@@ -313,7 +329,10 @@ class Network:
         dh = ws.dh[which]
         np.matmul(d_logits, self._w_t[depth], out=dh)
 
+        interrupt = self.interrupt
         for layer in range(depth - 1, -1, -1):
+            if interrupt is not None and interrupt():
+                raise TrainingInterrupted
             # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
@@ -533,7 +552,10 @@ class Network:
         u = np.empty((n, width), self.dtype)
         a = np.empty((n, width), self.dtype)
         scratch = np.empty((n, width), self.dtype)
+        interrupt = self.interrupt
         for layer in range(cfg.depth):
+            if interrupt is not None and interrupt():
+                raise TrainingInterrupted
             p = self.params[layer]
             np.matmul(h, self._w_aug[layer], out=u)  # z = h W + b
             if self._norm_axis == 0:
