@@ -26,6 +26,10 @@ sys.path.insert(0, str(ROOT))
 
 RESULTS = ROOT / "benchmarks" / "results"
 
+from vg_desktop import limit_blas_threads  # noqa: E402
+
+limit_blas_threads()  # as the app does, before NumPy is imported
+
 
 def rss_mb() -> float:
     with open("/proc/self/status") as fh:

@@ -12,6 +12,7 @@ import argparse
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,7 @@ from .widgets.lesson_panel import LessonPanel
 log = logging.getLogger(__name__)
 
 FRAME_MS = 16
+FRAME_DUTY = 2.5  # after a frame that took t seconds to draw, skip frames for 2.5 t (paint too)
 QUANTITIES = [
     ("signal", "Signal ‖∂L/∂z‖", "The back-propagated signal at each layer's linear output. "
      "With sigmoid it shrinks by up to 4× per layer toward the input."),
@@ -69,6 +71,7 @@ QUANTITIES = [
 HISTORY_FIELD = {"signal": "signal_grad_norm", "weight": "weight_grad_norm",
                  "update": "update_ratio"}
 ZOOM_STEP = 1.15
+SLOW_VIEW_INTERVAL = 0.12  # s between refreshes of curves, heatmap and data while training
 
 
 def default_config() -> ExperimentConfig:
@@ -99,10 +102,13 @@ class MainWindow(QMainWindow):
         self.settings = settings or SettingsStore()
         config = config or self.settings.last_experiment() or default_config()
         self.frames_drawn = 0
+        self._next_frame_at = 0.0  # frame pacing (see _draw_frame)
         self._closing = False
         self.current_file: Path | None = None
         self.editing = "A"
         self._dataset_key: tuple[str, int] | None = None
+        self._decision_shown = None  # the DecisionGrid on screen (grids arrive a few per second)
+        self._slow_views_due = 0.0
         self.theme_name = self.settings.text("view/theme", "light", tuple(THEMES))
         self.zoom = self.settings.number("view/zoom", 1.0, *ZOOM_RANGE)
 
@@ -696,8 +702,14 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _draw_frame(self) -> None:
+        now = time.perf_counter()
+        if now < self._next_frame_at:
+            return  # the last frame was expensive: leave the GUI thread time for the user
         if any(r.needs_drawing for r in self.runs()):
             self._draw()
+            # Drawing (and the painting it causes) may take at most about half the GUI thread:
+            # a 200-layer A/B frame on a slow machine must not starve clicks and key presses.
+            self._next_frame_at = now + FRAME_DUTY * (time.perf_counter() - now)
         self.bars.advance_animation()
 
     def _redraw(self) -> None:
@@ -733,6 +745,15 @@ class MainWindow(QMainWindow):
                                         float(snap.mean_derivatives[layer]),
                                         float(snap.saturated_fractions[layer]))
         self.layer_info.setText(self.activation_plot.info_text())
+        # The history views change slowly and cost the most to paint: while training they are
+        # refreshed about 8 times a second, leaving the GUI thread (and the GIL) to the worker.
+        now = time.perf_counter()
+        training = any(r.drawn is not None and r.drawn.playing for r in self.runs())
+        if training and now < self._slow_views_due:
+            self.frames_drawn += 1
+            self._update_status()
+            return
+        self._slow_views_due = now + SLOW_VIEW_INTERVAL
         ha = a.history
         self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
         if b is not None:
@@ -749,7 +770,8 @@ class MainWindow(QMainWindow):
         if self._dataset_key != (shown.name, snap.run_id):
             self._dataset_key = (shown.name, snap.run_id)
             self.dataset_plot.set_data(snap.data_x, snap.data_y)
-        if snap.decision is not None:
+        if snap.decision is not None and snap.decision is not self._decision_shown:
+            self._decision_shown = snap.decision
             self.dataset_plot.show_decision(snap.decision)
         self.frames_drawn += 1
         self._update_status()

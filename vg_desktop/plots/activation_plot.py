@@ -47,7 +47,7 @@ _SHARE_SCALES = (
     1.00,
 )  # right-axis top, as a share of units
 _HIST_TOP = 0.9  # the scale's top maps to this share of the curves' y top
-_CURVE_POINTS = 801
+_CURVE_POINTS = 321  # every 0.05: smooth at any size, includes x = 0 (ReLU kink)
 
 # How the derivative is named in the "max … = " label.
 _PRIME_NAMES = {"sigmoid": "σ′", "tanh": "tanh′"}
@@ -264,10 +264,17 @@ class ActivationPlot(pg.PlotWidget):
         self._hist.setData(EDGES, heights)
         self._hist.setVisible(total > 0)
         # The right axis reads share of units in percent: view y -> share * 100.
-        self._share_axis.setScale(100.0 / scale)
-        self._share_axis.setVisible(total > 0)
-        self._share_axis.picture = None
-        self._share_axis.update()
+        # Regenerate the share axis only when its scale changes: redrawing an axis costs more
+        # than the histogram itself, and most frames keep the same tallest bin.
+        new_scale = 100.0 / scale
+        if new_scale != getattr(self, "_share_scale", None) or self._share_axis.isVisible() != (
+            total > 0
+        ):
+            self._share_scale = new_scale
+            self._share_axis.setScale(new_scale)
+            self._share_axis.setVisible(total > 0)
+            self._share_axis.picture = None
+            self._share_axis.update()
 
     def _place_texts(self, *args) -> None:
         lo, hi = self._y_range
