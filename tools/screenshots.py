@@ -77,5 +77,60 @@ def shoot(app, window, net, w, h, out, name, size_name) -> None:
     print(path)
 
 
+def classroom(out: Path) -> None:
+    """A lesson step, the A/B comparison, and presentation mode (at 1280x720, projector size)."""
+    from vg_desktop.lessons import builtin_lessons, load_lesson
+
+    app = QApplication.instance() or QApplication(sys.argv)
+
+    def run(name: str, setup, w: int = 1920, h: int = 1080, steps: int = STEPS) -> None:
+        os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(out / f".{name}-settings.ini")
+        window = MainWindow(config=ExperimentConfig())
+        try:
+            window.resize(w, h)
+            window.show()
+            window.bars.set_animated(False)
+            wait_until(app, lambda: window.frames_drawn > 0, 20, "first frame")
+            setup(window)
+            window.play()
+            wait_until(app, lambda: all(r.latest is not None and r.latest.step >= steps
+                                        for r in window.runs()), 120, f"{steps} steps")
+            window.pause()
+            wait_until(app, lambda: all(r.latest is not None and not r.latest.playing
+                                        and r.drawn is r.latest for r in window.runs()),
+                       30, "paused frame")
+            app.processEvents()
+            path = out / f"{name}.png"
+            window.grab().save(str(path))
+            print(path)
+        finally:
+            window.close()
+            Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
+
+    def lesson(window) -> None:
+        path = builtin_lessons()[0]
+        window.open_lesson(path)
+        step = load_lesson(path).steps[2]  # the chain rule, with the estimate overlaid
+        window.lesson_panel.go_to(2)
+        window.apply_lesson_step(step)
+
+    def compare(window) -> None:
+        window.set_compare(True)
+        window.edit_b.setChecked(True)
+        c = window.controls
+        c.activation.setCurrentIndex(c.activation.findData("relu"))
+        c.init.setCurrentIndex(c.init.findData("he"))
+
+    def presentation(window) -> None:
+        window.apply_theme("presentation")
+
+    run("lesson-step", lesson)
+    run("compare-a-b", compare)
+    run("presentation", presentation)
+    run("presentation-1280x720", presentation, 1280, 720)
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots"))
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    main(target)
+    classroom(target)

@@ -268,6 +268,7 @@ class MainWindow(QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
+        self.controls_scroll = scroll
 
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("controls", "Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
@@ -284,10 +285,12 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.docks["heatmap"], self.docks["dataset"],
                              Qt.Orientation.Horizontal)
         self.lesson_panel = LessonPanel()
+        # The lesson shares the left column with the controls, as a tab: "Set up this
+        # experiment" changes the settings, and the controls are one click away.
         self._add_dock("lesson", "Lesson", self.lesson_panel,
-                       Qt.DockWidgetArea.RightDockWidgetArea)
-        self.splitDockWidget(self.docks["lesson"], self.docks["activation"],
-                             Qt.Orientation.Vertical)
+                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.tabifyDockWidget(self.docks["controls"], self.docks["lesson"])
+        self.docks["controls"].raise_()
         self.docks["lesson"].hide()  # appears when a lesson is opened (Lessons menu)
         self.resizeDocks([self.docks["activation"]], [520], Qt.Orientation.Horizontal)
         self.resizeDocks([self.docks["curves"]], [300], Qt.Orientation.Vertical)
@@ -601,8 +604,30 @@ class MainWindow(QMainWindow):
         for plot in (self.bars, self.activation_plot, self.curves, self.heatmap,
                      self.dataset_plot):
             plot.apply_theme(theme)
+        # Larger type needs a wider control panel; never clip a button or a field.
+        self.controls.adjustSize()
+        self.controls_scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
+        self._arrange_bottom_views(tabbed=name == "presentation")
         self.settings.set("view/theme", name)
         self._redraw()
+
+    def _arrange_bottom_views(self, tabbed: bool) -> None:
+        """Presentation type is large: the three history views share the bottom row as tabs, so
+        each gets the full width; otherwise they sit side by side."""
+        curves, heatmap, dataset = (self.docks[k] for k in ("curves", "heatmap", "dataset"))
+        if tabbed == bool(self.tabifiedDockWidgets(curves)):
+            return  # already arranged that way
+        if tabbed:
+            self.tabifyDockWidget(curves, heatmap)
+            self.tabifyDockWidget(curves, dataset)
+            curves.raise_()
+        else:
+            for dock in (heatmap, dataset):
+                self.removeDockWidget(dock)
+            self.splitDockWidget(curves, heatmap, Qt.Orientation.Horizontal)
+            self.splitDockWidget(heatmap, dataset, Qt.Orientation.Horizontal)
+            for dock in (heatmap, dataset):
+                dock.show()
 
     def set_zoom(self, zoom: float) -> None:
         self.zoom = float(np.clip(zoom, *ZOOM_RANGE))
