@@ -16,7 +16,7 @@ from .plots.theme import DARK, LIGHT, PRESENTATION, Theme
 
 THEMES: dict[str, Theme] = {"light": LIGHT, "dark": DARK, "presentation": PRESENTATION}
 THEME_LABELS = {"light": "Light", "dark": "Dark", "presentation": "Presentation (projector)"}
-BASE_POINT_SIZE = {"light": 10.0, "dark": 10.0, "presentation": 13.0}
+BASE_POINT_SIZE = {"light": 10.0, "dark": 10.0, "presentation": 14.0}
 ZOOM_RANGE = (0.6, 2.5)
 
 
