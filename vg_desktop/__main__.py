@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import sys
 
+from . import limit_blas_threads
+
+limit_blas_threads()  # before anything imports NumPy
+
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)

@@ -62,7 +62,7 @@ def read_file_kind(path: Path) -> str:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise ExperimentFileError(f"{path.name} is larger than 1 MB: not an experiment")
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is fine, as in lessons
     except OSError as exc:
         raise ExperimentFileError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -70,6 +70,10 @@ def read_file_kind(path: Path) -> str:
     except json.JSONDecodeError as exc:
         raise ExperimentFileError(
             f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg}); it may be truncated"
+        ) from None
+    except (ValueError, RecursionError):  # a 5,000-digit number, absurdly deep nesting
+        raise ExperimentFileError(
+            f"{path.name} holds numbers or nesting no experiment or lesson has"
         ) from None
     fmt = data.get("format") if isinstance(data, dict) else None
     if fmt == "vg-desktop-lesson":
@@ -81,14 +85,56 @@ def read_file_kind(path: Path) -> str:
     )
 
 
+def _npz_headers(npz) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """Shape and dtype of every array in an open .npz, read from the headers only."""
+    headers = {}
+    for key in npz.files:
+        with npz.zip.open(key + ".npy") as fh:
+            version = np.lib.format.read_magic(fh)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
+            else:
+                raise ValueError(f"{key} uses .npy format {version}, which is not supported")
+        headers[key] = (tuple(shape), dtype)
+    return headers
+
+
 def load_weights(path: Path, config: ExperimentConfig) -> dict[str, np.ndarray]:
-    """Read and check a weights file against ``config``; raises ExperimentFileError."""
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: np.array(npz[key]) for key in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise ExperimentFileError(f"the weights file {path.name} is unreadable ({exc})") from None
+    """Read and check a weights file against ``config``; raises ExperimentFileError.
+
+    Shapes and types are checked from the array headers before any data is read, so a file
+    claiming a gigantic array (or a compressed "zip bomb") is refused without unpacking it.
+    """
     probe = Network(config.network, n_inputs=2, n_classes=config.data.n_classes)
+    expected = probe.state_arrays()
+    try:
+        # Our own file object: np.load leaks its handle when the archive is corrupt.
+        with open(path, "rb") as fh:
+            loaded = np.load(fh, allow_pickle=False)
+            if not isinstance(loaded, np.lib.npyio.NpzFile):
+                raise ValueError("it holds a single array, not the named arrays of a network")
+            with loaded as npz:
+                for key, (shape, dtype) in _npz_headers(npz).items():
+                    name = key if len(key) <= 40 else key[:39] + "…"
+                    if key in expected and shape != expected[key].shape:
+                        raise ExperimentFileError(
+                            f"the weights in {path.name} do not fit: {name} has shape "
+                            f"{shape}, expected {expected[key].shape}"
+                        )
+                    if key not in expected or dtype.kind not in "fiu":
+                        raise ExperimentFileError(
+                            f"the weights in {path.name} do not fit: unexpected {name} ({dtype})"
+                        )
+                arrays = {key: np.array(npz[key]) for key in npz.files}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
+        if isinstance(exc, ExperimentFileError):
+            raise
+        reason = str(exc) if len(str(exc)) <= 200 else str(exc)[:199] + "…"
+        raise ExperimentFileError(
+            f"the weights file {path.name} is unreadable ({reason})"
+        ) from None
     try:
         probe.load_state_arrays(arrays)
     except ValueError as exc:
@@ -175,7 +221,12 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
     elif weights_path(path).exists():
         # Weights saved earlier beside this name belong to an older state: drop them, so that
         # opening the file later restores exactly what was saved now.
-        weights_path(path).unlink()
+        try:
+            weights_path(path).unlink()
+        except OSError as exc:
+            show_error(window, "Cannot remove old weights",
+                       f"{path.name} was saved, but the older {weights_path(path).name} beside it "
+                       f"could not be removed ({exc.strerror or exc}); remove it by hand.")
     window.remember_file(path)
     window.statusBar().showMessage(f"Saved {path.name}", 8000)
     return True

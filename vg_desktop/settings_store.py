@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -18,6 +20,7 @@ from .engine.experiment import experiment_from_dict, experiment_to_dict
 
 log = logging.getLogger(__name__)
 MAX_RECENT = 8
+MAX_FILE_BYTES = 4_000_000  # a settings file is a few kilobytes; anything huge is not ours
 
 
 class SettingsStore:
@@ -30,9 +33,48 @@ class SettingsStore:
             settings = QSettings(path, QSettings.Format.IniFormat) if path else QSettings()
         self.settings = settings
         self.warnings: list[str] = []
-        if self.settings.status() != QSettings.Status.NoError:
-            self._warn("the settings file could not be read; starting from defaults")
+        garbled = self._garbled_file()
+        if garbled is not None or self.settings.status() != QSettings.Status.NoError:
+            kept = self._keep_copy(garbled)
+            note = f" (the old file was kept as {kept.name})" if kept else ""
+            self._warn(f"the settings file could not be read; starting from defaults{note}")
             self.settings.clear()
+
+    def _garbled_file(self) -> Path | None:
+        """The store's file if it is binary garbage (QSettings reads that as "no keys", silently).
+
+        Only text (INI) stores are checked: a macOS plist is binary by design.
+        """
+        text_store = self.settings.format() == QSettings.Format.IniFormat or (
+            self.settings.format() == QSettings.Format.NativeFormat
+            and sys.platform not in ("darwin", "win32")
+        )
+        path = Path(self.settings.fileName())
+        if not text_store or not path.is_file():
+            return None
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                return path
+            raw = path.read_bytes()
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return path
+        except OSError:
+            return None  # unreadable: QSettings reports that through status()
+        return path if b"\x00" in raw else None
+
+    def _keep_copy(self, path: Path | None) -> Path | None:
+        """Keep a corrupt store beside the new one (``settings.ini.corrupt``), best effort."""
+        if path is None:
+            path = Path(self.settings.fileName())
+            if not path.is_file():
+                return None
+        copy = path.with_name(path.name + ".corrupt")
+        try:
+            shutil.copyfile(path, copy)
+        except OSError:
+            return None
+        return copy
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
@@ -82,6 +124,7 @@ class SettingsStore:
         if not isinstance(value, str) or (allowed is not None and value not in allowed):
             if value is not None and value != default:
                 self._warn(f"ignored the unusable setting {key}={value!r}")
+                self.settings.remove(key)  # reset: warn once, not at every start
             return default
         return value
 
@@ -91,6 +134,7 @@ class SettingsStore:
             number = float(value)
         except (TypeError, ValueError):
             self._warn(f"ignored the unusable setting {key}={value!r}")
+            self.settings.remove(key)  # reset: warn once, not at every start
             return default
         return number if lo <= number <= hi else default
 

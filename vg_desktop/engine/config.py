@@ -27,15 +27,24 @@ MOMENTUM_RANGE = (0.0, 0.99)
 CLASSES_RANGE = (2, 8)
 
 
+def _shown(value: object, limit: int = 40) -> str:
+    """``repr(value)``, shortened: an error message must not echo a 10,000-character value."""
+    try:
+        text = repr(value)
+    except ValueError:  # an integer with more digits than Python will print
+        return "a number far too large"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check_choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {value!r}")
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}; got {_shown(value)}")
 
 
 def _check_int(name: str, value: object, bounds: tuple[int, int]) -> None:
     lo, hi = bounds
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {value!r}")
+        raise ValueError(f"{name} must be an integer from {lo} to {hi}; got {_shown(value)}")
 
 
 def _check_float(name: str, value: object, bounds: tuple[float, float]) -> None:
@@ -49,7 +58,7 @@ def _check_float(name: str, value: object, bounds: tuple[float, float]) -> None:
         ) from None
     # `not lo <= v <= hi` is also true for NaN, which must be refused too.
     if not lo <= number <= hi:
-        raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}; got {value!r}")
+        raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}; got {_shown(value)}")
 
 
 @dataclass(frozen=True)
@@ -76,7 +85,7 @@ class NetworkConfig:
         _check_choice("activation", self.activation, ACTIVATIONS)
         _check_choice("normalization", self.normalization, NORMALIZATIONS)
         if not isinstance(self.residual, bool):
-            raise ValueError(f"residual must be true or false; got {self.residual!r}")
+            raise ValueError(f"residual must be true or false; got {_shown(self.residual)}")
         _check_choice("init", self.init, INITS)
         _check_float("init_gain", self.init_gain, GAIN_RANGE)
         _check_choice("dtype", self.dtype, DTYPES)

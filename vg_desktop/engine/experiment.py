@@ -8,6 +8,7 @@ message a user can act on — and writing is atomic, so a failed save never dest
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -27,6 +28,18 @@ class ExperimentFileError(ValueError):
     """A file that is not a readable experiment; the message says why."""
 
 
+def _value(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _names(keys: set) -> str:
+    """A few field names for a message (a file may hold thousands, or absurdly long ones)."""
+    shown = [str(k) if len(str(k)) <= 40 else str(k)[:39] + "…" for k in sorted(keys, key=str)]
+    more = f" and {len(shown) - 5:,} more" if len(shown) > 5 else ""
+    return ", ".join(shown[:5]) + more
+
+
 def experiment_to_dict(config: ExperimentConfig) -> dict:
     return {"format": FORMAT, "version": VERSION, **config.to_dict()}
 
@@ -37,16 +50,18 @@ def experiment_from_dict(data: object) -> ExperimentConfig:
         raise ExperimentFileError("the file does not hold a JSON object")
     if data.get("format") != FORMAT:
         raise ExperimentFileError(
-            f"this is not a Vanishing Gradient Lab experiment (format is {data.get('format')!r})"
+            "this is not a Vanishing Gradient Lab experiment "
+            f"(format is {_value(data.get('format'))})"
         )
     version = data.get("version")
     if type(version) is not int or version != VERSION:
         raise ExperimentFileError(
-            f"experiment version {version!r} is not supported (this app reads version {VERSION})"
+            f"experiment version {_value(version)} is not supported (this app reads version "
+            f"{VERSION})"
         )
     extra = set(data) - {"format", "version", *_SECTIONS}
     if extra:
-        raise ExperimentFileError(f"unexpected field(s): {', '.join(sorted(extra))}")
+        raise ExperimentFileError(f"unexpected field(s): {_names(extra)}")
     parts = {}
     for section, cls in _SECTIONS.items():
         values = data.get(section)
@@ -55,9 +70,9 @@ def experiment_from_dict(data: object) -> ExperimentConfig:
         names = {f.name for f in fields(cls)}
         missing, unknown = names - set(values), set(values) - names
         if missing:
-            raise ExperimentFileError(f"{section} lacks {', '.join(sorted(missing))}")
+            raise ExperimentFileError(f"{section} lacks {_names(missing)}")
         if unknown:
-            raise ExperimentFileError(f"{section} has unknown {', '.join(sorted(unknown))}")
+            raise ExperimentFileError(f"{section} has unknown {_names(unknown)}")
         try:
             parts[section] = cls(**values)
         except (TypeError, ValueError) as exc:
@@ -79,10 +94,8 @@ def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
-        except OSError:
-            pass
         raise
 
 
@@ -104,7 +117,7 @@ def load_experiment(path: str | os.PathLike) -> ExperimentConfig:
     if not raw.strip():
         raise ExperimentFileError("the file is empty")
     try:
-        data = json.loads(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark (Windows editors) is fine
     except UnicodeDecodeError:
         raise ExperimentFileError("the file is not text (it may be binary or corrupt)") from None
     except json.JSONDecodeError as exc:

@@ -224,6 +224,8 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
 
     def set_chance_level(self, fraction: float | None) -> None:
         """Dotted line at the accuracy of guessing (1 / classes), or None to hide it."""
+        if fraction == self._chance:
+            return  # called every frame: rebuilding the legend each time costs ~10 ms
         self._chance = fraction
         self._chance_line.setVisible(fraction is not None)
         if fraction is not None:
