@@ -41,7 +41,7 @@ def rss_mb() -> float:
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def make_window(app, depth: int, width: int = 32):
@@ -49,8 +49,9 @@ def make_window(app, depth: int, width: int = 32):
     from vg_desktop.engine import ExperimentConfig, NetworkConfig
     from vg_desktop.selftest import wait_until
 
-    window = MainWindow(config=replace(ExperimentConfig(),
-                                       network=NetworkConfig(depth=depth, width=width)))
+    window = MainWindow(
+        config=replace(ExperimentConfig(), network=NetworkConfig(depth=depth, width=width))
+    )
     window.resize(1920, 1080)
     window.show()
     wait_until(app, lambda: window.frames_drawn > 0, 30, "first frame")
@@ -84,9 +85,13 @@ def frame_times(app, depth: int, seconds: float) -> dict:
     pump(app, seconds)
     window.pause()
     window.close()
-    return {"depth": depth, "frames": len(durations),
-            "median_ms": statistics.median(durations), "p95_ms": percentile(durations, 0.95),
-            "frames_per_s": len(durations) / seconds}
+    return {
+        "depth": depth,
+        "frames": len(durations),
+        "median_ms": statistics.median(durations),
+        "p95_ms": percentile(durations, 0.95),
+        "frames_per_s": len(durations) / seconds,
+    }
 
 
 def headless_rate(depth: int, seconds: float) -> float:
@@ -128,15 +133,21 @@ def change_latency(app, depth: int, repeats: int = 8) -> dict:
         drawn_before = window.frames_drawn
         t0 = time.perf_counter()
         window.controls.width_box.setValue(width)
-        wait_until(app, lambda w=width: window.run_a.drawn is not None
-                   and window.run_a.drawn.config.network.width == w
-                   and window.frames_drawn > drawn_before, 30, "new network frame")
+        wait_until(
+            app,
+            lambda w=width, n=drawn_before: (
+                window.run_a.drawn is not None
+                and window.run_a.drawn.config.network.width == w
+                and window.frames_drawn > n
+            ),
+            30,
+            "new network frame",
+        )
         latencies.append((time.perf_counter() - t0) * 1000)
         pump(app, 0.2)
     window.pause()
     window.close()
-    return {"depth": depth, "median_ms": statistics.median(latencies),
-            "max_ms": max(latencies)}
+    return {"depth": depth, "median_ms": statistics.median(latencies), "max_ms": max(latencies)}
 
 
 BARE = """
@@ -169,11 +180,15 @@ app.exec()
 
 
 def launch_time(script: str) -> float:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen",
-               VG_DESKTOP_SETTINGS_FILE=str(RESULTS / "bench-settings.ini"))
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        VG_DESKTOP_SETTINGS_FILE=str(RESULTS / "bench-settings.ini"),
+    )
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
-                            env=env, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, env=env, cwd=ROOT
+    )
     for line in proc.stdout:
         if line.startswith("FIRST_FRAME"):
             elapsed = time.perf_counter() - t0
@@ -196,8 +211,12 @@ def memory_growth(app, minutes_total: float) -> dict:
     window.pause()
     window.close()
     first, last = marks[1.0], marks[minutes_total]
-    return {"rss_mb_at_1_min": first, f"rss_mb_at_{minutes_total:g}_min": last,
-            "growth_percent": 100 * (last - first) / first, "steps": steps}
+    return {
+        "rss_mb_at_1_min": first,
+        f"rss_mb_at_{minutes_total:g}_min": last,
+        "growth_percent": 100 * (last - first) / first,
+        "steps": steps,
+    }
 
 
 def main() -> None:
@@ -218,8 +237,10 @@ def main() -> None:
     print("Frame draw time (every view visible, training at full speed, 1920x1080)")
     out["frames"] = [frame_times(app, d, args.seconds) for d in (10, 100, 200)]
     for r in out["frames"]:
-        print(f"  depth {r['depth']:>3}: median {r['median_ms']:5.1f} ms, p95 {r['p95_ms']:5.1f}"
-              f" ms, {r['frames_per_s']:.0f} frames/s")
+        print(
+            f"  depth {r['depth']:>3}: median {r['median_ms']:5.1f} ms, p95 {r['p95_ms']:5.1f}"
+            f" ms, {r['frames_per_s']:.0f} frames/s"
+        )
 
     print("Training throughput, window open vs headless (interleaved)")
     out["throughput"] = []
@@ -228,10 +249,18 @@ def main() -> None:
         w = window_rate(app, depth, args.seconds)
         h2 = headless_rate(depth, args.seconds / 2)
         headless = (h1 + h2) / 2
-        out["throughput"].append({"depth": depth, "headless_steps_per_s": headless,
-                                  "window_steps_per_s": w, "ratio": w / headless})
-        print(f"  depth {depth:>3}: headless {headless:7.0f} steps/s, window {w:7.0f} steps/s,"
-              f" ratio {w / headless:.2f}")
+        out["throughput"].append(
+            {
+                "depth": depth,
+                "headless_steps_per_s": headless,
+                "window_steps_per_s": w,
+                "ratio": w / headless,
+            }
+        )
+        print(
+            f"  depth {depth:>3}: headless {headless:7.0f} steps/s, window {w:7.0f} steps/s,"
+            f" ratio {w / headless:.2f}"
+        )
 
     print("Control change -> first frame with the new network")
     out["latency"] = [change_latency(app, d) for d in (10, 100)]
@@ -243,18 +272,24 @@ def main() -> None:
     for _ in range(3):
         bare.append(launch_time(BARE))
         ours.append(launch_time(APP))
-    out["launch"] = {"bare_pyside6_s": statistics.median(bare),
-                     "vg_desktop_s": statistics.median(ours)}
+    out["launch"] = {
+        "bare_pyside6_s": statistics.median(bare),
+        "vg_desktop_s": statistics.median(ours),
+    }
     out["launch"]["difference_s"] = out["launch"]["vg_desktop_s"] - out["launch"]["bare_pyside6_s"]
-    print(f"  bare PySide6 window {out['launch']['bare_pyside6_s']:.2f} s, Vanishing Gradient Lab"
-          f" {out['launch']['vg_desktop_s']:.2f} s (+{out['launch']['difference_s']:.2f} s)")
+    print(
+        f"  bare PySide6 window {out['launch']['bare_pyside6_s']:.2f} s, Vanishing Gradient Lab"
+        f" {out['launch']['vg_desktop_s']:.2f} s (+{out['launch']['difference_s']:.2f} s)"
+    )
 
     minutes = 10.0 if args.full else 2.0
     print(f"Memory while training (depth 30): after 1 minute vs after {minutes:g} minutes")
     out["memory"] = memory_growth(app, minutes)
     m = out["memory"]
-    print(f"  {m['rss_mb_at_1_min']:.1f} MB -> {m[f'rss_mb_at_{minutes:g}_min']:.1f} MB "
-          f"({m['growth_percent']:+.1f} %), {m['steps']:,} steps")
+    print(
+        f"  {m['rss_mb_at_1_min']:.1f} MB -> {m[f'rss_mb_at_{minutes:g}_min']:.1f} MB "
+        f"({m['growth_percent']:+.1f} %), {m['steps']:,} steps"
+    )
 
     (RESULTS / "gui.json").write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {RESULTS / 'gui.json'}")

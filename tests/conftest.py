@@ -23,14 +23,23 @@ def _no_leaked_python_threads():
 
 def pytest_addoption(parser):
     group = parser.getgroup("vg-desktop", "Vanishing Gradient Lab reliability tests")
-    group.addoption("--fuzz-seed", default="20240601",
-                    help="seed of tests/gui/test_fuzz.py (an integer, or 'random' to pick one "
-                    "and print it)")
-    group.addoption("--fuzz-actions", type=int, default=None,
-                    help="how many random actions the fuzz test performs (default: about a "
-                    "minute's worth)")
-    group.addoption("--soak-minutes", type=float, default=None,
-                    help="run tests/gui/test_soak.py this long (default: a ~25 s CI version)")
+    group.addoption(
+        "--fuzz-seed",
+        default="20240601",
+        help="seed of tests/gui/test_fuzz.py (an integer, or 'random' to pick one and print it)",
+    )
+    group.addoption(
+        "--fuzz-actions",
+        type=int,
+        default=None,
+        help="how many random actions the fuzz test performs (default: about a minute's worth)",
+    )
+    group.addoption(
+        "--soak-minutes",
+        type=float,
+        default=None,
+        help="run tests/gui/test_soak.py this long (default: a ~25 s CI version)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):

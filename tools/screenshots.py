@@ -16,11 +16,11 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtWidgets import QApplication
 
-from vg_desktop.app import MainWindow  # noqa: E402
-from vg_desktop.engine import ExperimentConfig, NetworkConfig  # noqa: E402
-from vg_desktop.selftest import wait_until  # noqa: E402
+from vg_desktop.app import MainWindow
+from vg_desktop.engine import ExperimentConfig, NetworkConfig
+from vg_desktop.selftest import wait_until
 
 SCENARIOS = {
     "sigmoid-depth30": NetworkConfig(depth=30, activation="sigmoid", init="xavier"),
@@ -93,12 +93,22 @@ def classroom(out: Path) -> None:
             wait_until(app, lambda: window.frames_drawn > 0, 20, "first frame")
             setup(window)
             window.play()
-            wait_until(app, lambda: all(r.latest is not None and r.latest.step >= steps
-                                        for r in window.runs()), 120, f"{steps} steps")
+            wait_until(
+                app,
+                lambda: all(r.latest is not None and r.latest.step >= steps for r in window.runs()),
+                120,
+                f"{steps} steps",
+            )
             window.pause()
-            wait_until(app, lambda: all(r.latest is not None and not r.latest.playing
-                                        and r.drawn is r.latest for r in window.runs()),
-                       30, "paused frame")
+            wait_until(
+                app,
+                lambda: all(
+                    r.latest is not None and not r.latest.playing and r.drawn is r.latest
+                    for r in window.runs()
+                ),
+                30,
+                "paused frame",
+            )
             app.processEvents()
             path = out / f"{name}.png"
             window.grab().save(str(path))

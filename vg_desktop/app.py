@@ -60,16 +60,31 @@ log = logging.getLogger(__name__)
 FRAME_MS = 16
 FRAME_DUTY = 2.5  # after a frame that took t seconds to draw, skip frames for 2.5 t (paint too)
 QUANTITIES = [
-    ("signal", "Signal ‖∂L/∂z‖", "The back-propagated signal at each layer's linear output. "
-     "With sigmoid it shrinks by up to 4× per layer toward the input."),
-    ("weight", "Weight gradient ‖∂L/∂W‖", "What each layer's weights actually receive. For equal "
-     "widths at initialization it can stay flat even while the signal vanishes "
-     "(Glorot & Bengio 2010)."),
-    ("update", "Update ratio ‖ΔW‖/‖W‖", "How much one step changes each layer's weights, relative "
-     "to their size; around 1e-3 is a common rule of thumb for healthy learning."),
+    (
+        "signal",
+        "Signal ‖∂L/∂z‖",
+        "The back-propagated signal at each layer's linear output. "
+        "With sigmoid it shrinks by up to 4× per layer toward the input.",
+    ),
+    (
+        "weight",
+        "Weight gradient ‖∂L/∂W‖",
+        "What each layer's weights actually receive. For equal "
+        "widths at initialization it can stay flat even while the signal vanishes "
+        "(Glorot & Bengio 2010).",
+    ),
+    (
+        "update",
+        "Update ratio ‖ΔW‖/‖W‖",
+        "How much one step changes each layer's weights, relative "
+        "to their size; around 1e-3 is a common rule of thumb for healthy learning.",
+    ),
 ]
-HISTORY_FIELD = {"signal": "signal_grad_norm", "weight": "weight_grad_norm",
-                 "update": "update_ratio"}
+HISTORY_FIELD = {
+    "signal": "signal_grad_norm",
+    "weight": "weight_grad_norm",
+    "update": "update_ratio",
+}
 ZOOM_STEP = 1.15
 SLOW_VIEW_INTERVAL = 0.12  # s between refreshes of curves, heatmap and data while training
 
@@ -80,8 +95,11 @@ def default_config() -> ExperimentConfig:
 
 
 def snapshot_values(snap: Snapshot, quantity: str) -> np.ndarray:
-    return {"signal": snap.signal_grad_norms, "weight": snap.weight_grad_norms,
-            "update": snap.update_ratios}[quantity]
+    return {
+        "signal": snap.signal_grad_norms,
+        "weight": snap.weight_grad_norms,
+        "update": snap.update_ratios,
+    }[quantity]
 
 
 class MainWindow(QMainWindow):
@@ -91,8 +109,9 @@ class MainWindow(QMainWindow):
     (tests pass a temporary store).
     """
 
-    def __init__(self, config: ExperimentConfig | None = None,
-                 settings: SettingsStore | None = None) -> None:
+    def __init__(
+        self, config: ExperimentConfig | None = None, settings: SettingsStore | None = None
+    ) -> None:
         super().__init__()
         configure_pyqtgraph()
         self.setWindowTitle(APP_NAME)
@@ -178,12 +197,16 @@ class MainWindow(QMainWindow):
         )
         self.lock_axis = QCheckBox("Lock axis")
         self.lock_axis.setAccessibleName("Lock axis")
-        self.lock_axis.setToolTip("Keep the y-axis bounds fixed, even when the network or the "
-                                  "quantity changes, so runs can be compared by eye.")
+        self.lock_axis.setToolTip(
+            "Keep the y-axis bounds fixed, even when the network or the "
+            "quantity changes, so runs can be compared by eye."
+        )
         self.fit_axis = QPushButton("Fit axis")
         self.fit_axis.setAccessibleName("Fit axis")
-        self.fit_axis.setToolTip("Set the y axis once to the decades the bars span now. The axis "
-                                 "never rescales by itself frame to frame.")
+        self.fit_axis.setToolTip(
+            "Set the y axis once to the decades the bars span now. The axis "
+            "never rescales by itself frame to frame."
+        )
         show_label = QLabel("Show")
         show_label.setBuddy(self.quantity)
         bar_tools = QHBoxLayout()
@@ -204,8 +227,10 @@ class MainWindow(QMainWindow):
         self.layer = QSpinBox()
         self.layer.setRange(1, self.controls.config().network.depth)
         self.layer.setAccessibleName("Layer")
-        self.layer.setToolTip("Which layer's pre-activations to show on the derivative curve "
-                              "(or click a bar; keys 1-9, ↑ and ↓).")
+        self.layer.setToolTip(
+            "Which layer's pre-activations to show on the derivative curve "
+            "(or click a bar; keys 1-9, ↑ and ↓)."
+        )
         layer_label = QLabel("Layer")
         layer_label.setBuddy(self.layer)
         act_panel = QWidget()
@@ -221,17 +246,21 @@ class MainWindow(QMainWindow):
         self.layer_info = QLabel()
         self.layer_info.setAccessibleName("Layer statistics")
         self.layer_info.setWordWrap(True)
-        self.layer_info.setToolTip("Mean f′: the average factor this layer's activation "
-                                   "multiplies the gradient by. Saturated: units where |f′| is "
-                                   "below 10 % of its maximum (dead, for ReLU).")
+        self.layer_info.setToolTip(
+            "Mean f′: the average factor this layer's activation "
+            "multiplies the gradient by. Saturated: units where |f′| is "
+            "below 10 % of its maximum (dead, for ReLU)."
+        )
         av.addWidget(self.layer_info)
         self.activation_plot.set_info_in_plot(False)
 
         # Compare A/B bar above the controls.
         self.compare = QCheckBox("Compare A/B")
         self.compare.setAccessibleName("Compare A/B")
-        self.compare.setToolTip("Train a second configuration B beside A, on the same data and "
-                                "seed; the bars and loss curves show both.")
+        self.compare.setToolTip(
+            "Train a second configuration B beside A, on the same data and "
+            "seed; the bars and loss curves show both."
+        )
         self.edit_a = QRadioButton("Edit A")
         self.edit_b = QRadioButton("Edit B")
         self.edit_a.setChecked(True)
@@ -272,23 +301,35 @@ class MainWindow(QMainWindow):
 
         self.docks: dict[str, QDockWidget] = {}
         self._add_dock("controls", "Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock("activation", "Activation and its derivative", act_panel,
-                       Qt.DockWidgetArea.RightDockWidgetArea)
-        self._add_dock("curves", "Loss and accuracy", self.curves,
-                       Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._add_dock("heatmap", "Gradient flow over time", self.heatmap,
-                       Qt.DockWidgetArea.BottomDockWidgetArea)
-        self._add_dock("dataset", "Data and decision regions", self.dataset_plot,
-                       Qt.DockWidgetArea.BottomDockWidgetArea)
-        self.splitDockWidget(self.docks["curves"], self.docks["heatmap"],
-                             Qt.Orientation.Horizontal)
-        self.splitDockWidget(self.docks["heatmap"], self.docks["dataset"],
-                             Qt.Orientation.Horizontal)
+        self._add_dock(
+            "activation",
+            "Activation and its derivative",
+            act_panel,
+            Qt.DockWidgetArea.RightDockWidgetArea,
+        )
+        self._add_dock(
+            "curves", "Loss and accuracy", self.curves, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self._add_dock(
+            "heatmap",
+            "Gradient flow over time",
+            self.heatmap,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self._add_dock(
+            "dataset",
+            "Data and decision regions",
+            self.dataset_plot,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.splitDockWidget(self.docks["curves"], self.docks["heatmap"], Qt.Orientation.Horizontal)
+        self.splitDockWidget(
+            self.docks["heatmap"], self.docks["dataset"], Qt.Orientation.Horizontal
+        )
         self.lesson_panel = LessonPanel()
         # The lesson shares the left column with the controls, as a tab: "Set up this
         # experiment" changes the settings, and the controls are one click away.
-        self._add_dock("lesson", "Lesson", self.lesson_panel,
-                       Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._add_dock("lesson", "Lesson", self.lesson_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.tabifyDockWidget(self.docks["controls"], self.docks["lesson"])
         self.docks["controls"].raise_()
         self.docks["lesson"].hide()  # appears when a lesson is opened (Lessons menu)
@@ -299,9 +340,11 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{key}")
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                         | QDockWidget.DockWidgetFeature.DockWidgetClosable
-                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
         self.addDockWidget(area, dock)
         self.docks[key] = dock
         return dock
@@ -321,20 +364,25 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
-        self.open_action = self._action("&Open…", self.open_file_dialog,
-                                        [QKeySequence.StandardKey.Open], file_menu)
+        self.open_action = self._action(
+            "&Open…", self.open_file_dialog, [QKeySequence.StandardKey.Open], file_menu
+        )
         self.recent_menu = file_menu.addMenu("Open &Recent")
-        self.save_action = self._action("&Save", self.save, [QKeySequence.StandardKey.Save],
-                                        file_menu)
-        self.save_as_action = self._action("Save &As…", self.save_as,
-                                           [QKeySequence.StandardKey.SaveAs], file_menu)
-        self.save_weights_action = self._action("Save With Trained &Weights…",
-                                                self.save_with_weights, (), file_menu)
+        self.save_action = self._action(
+            "&Save", self.save, [QKeySequence.StandardKey.Save], file_menu
+        )
+        self.save_as_action = self._action(
+            "Save &As…", self.save_as, [QKeySequence.StandardKey.SaveAs], file_menu
+        )
+        self.save_weights_action = self._action(
+            "Save With Trained &Weights…", self.save_with_weights, (), file_menu
+        )
         file_menu.addSeparator()
         self.export_action = self._action("&Export…", self.export_dialog, ["Ctrl+E"], file_menu)
         file_menu.addSeparator()
-        self.quit_action = self._action("&Quit", self.close, [QKeySequence.StandardKey.Quit],
-                                        file_menu)
+        self.quit_action = self._action(
+            "&Quit", self.close, [QKeySequence.StandardKey.Quit], file_menu
+        )
         self._rebuild_recent_menu()
 
         run_menu = bar.addMenu("&Run")
@@ -342,13 +390,19 @@ class MainWindow(QMainWindow):
         self.step_action = self._action("&Step", self.step, ["S", "Right"], run_menu)
         self.reset_action = self._action("&Reset", self.reset, ["R"], run_menu)
         run_menu.addSeparator()
-        self._action("Next Layer", lambda: self.layer.setValue(self.layer.value() + 1), ["Up"],
-                     run_menu)
-        self._action("Previous Layer", lambda: self.layer.setValue(self.layer.value() - 1),
-                     ["Down"], run_menu)
+        self._action(
+            "Next Layer", lambda: self.layer.setValue(self.layer.value() + 1), ["Up"], run_menu
+        )
+        self._action(
+            "Previous Layer",
+            lambda: self.layer.setValue(self.layer.value() - 1),
+            ["Down"],
+            run_menu,
+        )
         for digit in range(1, 10):
-            self._action(f"Layer {digit}", lambda _=False, d=digit: self.layer.setValue(d),
-                         [str(digit)])
+            self._action(
+                f"Layer {digit}", lambda _=False, d=digit: self.layer.setValue(d), [str(digit)]
+            )
 
         self.lessons_menu = bar.addMenu("&Lessons")
         for path in builtin_lessons():
@@ -357,8 +411,7 @@ class MainWindow(QMainWindow):
             except LessonFileError as exc:  # a broken shipped file must not stop the app
                 log.error("built-in lesson %s: %s", path.name, exc)
                 continue
-            self._action(title, lambda _=False, p=path: self.open_lesson(p), (),
-                         self.lessons_menu)
+            self._action(title, lambda _=False, p=path: self.open_lesson(p), (), self.lessons_menu)
         self.lessons_menu.addSeparator()
         self._action("Open Lesson &File…", self.open_file_dialog, (), self.lessons_menu)
 
@@ -366,20 +419,24 @@ class MainWindow(QMainWindow):
         for dock in self.docks.values():
             view_menu.addAction(dock.toggleViewAction())
         view_menu.addSeparator()
-        self.compare_action = self._action("&Compare A/B", self.compare.setChecked, ["Ctrl+B"],
-                                           view_menu, checkable=True)
+        self.compare_action = self._action(
+            "&Compare A/B", self.compare.setChecked, ["Ctrl+B"], view_menu, checkable=True
+        )
         theme_menu = view_menu.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
         for key, label in THEME_LABELS.items():
-            action = self._action(label, lambda _=False, k=key: self.apply_theme(k), (),
-                                  theme_menu, checkable=True)
+            action = self._action(
+                label, lambda _=False, k=key: self.apply_theme(k), (), theme_menu, checkable=True
+            )
             self.theme_group.addAction(action)
             self.theme_actions[key] = action
-        self.full_screen_action = self._action("&Full Screen", self.toggle_full_screen, ["F11"],
-                                               view_menu, checkable=True)
-        self._action("Zoom &In", self.zoom_in, [QKeySequence.StandardKey.ZoomIn, "Ctrl+="],
-                     view_menu)
+        self.full_screen_action = self._action(
+            "&Full Screen", self.toggle_full_screen, ["F11"], view_menu, checkable=True
+        )
+        self._action(
+            "Zoom &In", self.zoom_in, [QKeySequence.StandardKey.ZoomIn, "Ctrl+="], view_menu
+        )
         self._action("Zoom &Out", self.zoom_out, [QKeySequence.StandardKey.ZoomOut], view_menu)
         self._action("&Actual Size", lambda: self.set_zoom(1.0), ["Ctrl+0"], view_menu)
 
@@ -478,8 +535,12 @@ class MainWindow(QMainWindow):
         log.error("worker error: %s\n%s", summary, details)
         if self._closing:
             return  # an error racing the close: the log has it, a dialog would outlive the window
-        box = QMessageBox(QMessageBox.Icon.Warning, "Training stopped",
-                          f"Training stopped because of an error:\n\n{summary}", parent=self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Training stopped",
+            f"Training stopped because of an error:\n\n{summary}",
+            parent=self,
+        )
         box.setObjectName("worker_error")
         box.setDetailedText(details)
         box.open()
@@ -494,8 +555,12 @@ class MainWindow(QMainWindow):
         try:
             lesson = load_lesson(path)
         except LessonFileError as exc:
-            show_error(self, "Cannot open the lesson", f"{path.name} was not opened:\n\n{exc}\n\n"
-                       "Nothing in the current session was changed.")
+            show_error(
+                self,
+                "Cannot open the lesson",
+                f"{path.name} was not opened:\n\n{exc}\n\n"
+                "Nothing in the current session was changed.",
+            )
             return False
         self.lesson_panel.set_lesson(lesson, 0)
         self.docks["lesson"].show()
@@ -571,8 +636,11 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- view controls
     def fit_bars_to_data(self) -> None:
-        values = [snapshot_values(r.drawn, self.quantity.currentData())
-                  for r in self.runs() if r.drawn is not None]
+        values = [
+            snapshot_values(r.drawn, self.quantity.currentData())
+            for r in self.runs()
+            if r.drawn is not None
+        ]
         if values:
             self.bars.fit_to(np.concatenate(values))
 
@@ -601,8 +669,7 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         apply_widget_theme(app, name, self.zoom)
         theme = scaled_theme(THEMES[name], self.zoom)
-        for plot in (self.bars, self.activation_plot, self.curves, self.heatmap,
-                     self.dataset_plot):
+        for plot in (self.bars, self.activation_plot, self.curves, self.heatmap, self.dataset_plot):
             plot.apply_theme(theme)
         # Larger type needs a wider control panel; never clip a button or a field.
         self.controls.adjustSize()
@@ -649,7 +716,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         QMessageBox.about(
-            self, f"About {APP_NAME}",
+            self,
+            f"About {APP_NAME}",
             f"<h3>{APP_NAME} {__version__}</h3>"
             "<p>Watch the vanishing gradient problem happen — and watch ReLU, residual "
             "connections, batch normalization and better initialization fix it. A real NumPy "
@@ -697,8 +765,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.clear()
         recent = self.settings.recent_files()
         for path in recent:
-            self._action(path.name, lambda _=False, p=path: self.open_path(p), (),
-                         self.recent_menu).setToolTip(str(path))
+            self._action(
+                path.name, lambda _=False, p=path: self.open_path(p), (), self.recent_menu
+            ).setToolTip(str(path))
         if recent:
             self.recent_menu.addSeparator()
             self._action("Clear List", self._clear_recent, (), self.recent_menu)
@@ -754,11 +823,15 @@ class MainWindow(QMainWindow):
         snap_b = b.drawn if b is not None else None
         predicted = snap_a.predicted_signal_norms if key == "signal" else None
         self.bars.show_values(
-            snapshot_values(snap_a, key), predicted=predicted,
+            snapshot_values(snap_a, key),
+            predicted=predicted,
             values_b=snapshot_values(snap_b, key) if snap_b is not None else None,
         )
-        diverged = [f"run {s_name}: {s.message}" if b is not None else s.message
-                    for s_name, s in (("A", snap_a), ("B", snap_b)) if s is not None and s.diverged]
+        diverged = [
+            f"run {s_name}: {s.message}" if b is not None else s.message
+            for s_name, s in (("A", snap_a), ("B", snap_b))
+            if s is not None and s.diverged
+        ]
         self.bars.set_diverged("\n".join(diverged) if diverged else None)
 
         shown = self.edited_run
@@ -766,9 +839,12 @@ class MainWindow(QMainWindow):
         if snap is None:
             return
         layer = min(self.layer.value(), snap.depth) - 1
-        self.activation_plot.show_layer(layer, snap.preactivations[layer],
-                                        float(snap.mean_derivatives[layer]),
-                                        float(snap.saturated_fractions[layer]))
+        self.activation_plot.show_layer(
+            layer,
+            snap.preactivations[layer],
+            float(snap.mean_derivatives[layer]),
+            float(snap.saturated_fractions[layer]),
+        )
         self.layer_info.setText(self.activation_plot.info_text())
         # The history views change slowly and cost the most to paint: while training they are
         # refreshed about 8 times a second, leaving the GUI thread (and the GIL) to the worker.
@@ -809,8 +885,10 @@ class MainWindow(QMainWindow):
                 continue
             prefix = f"{run.name}: " if self.run_b is not None else ""
             rate = f"{s.steps_per_second:,.0f} steps/s" if s.playing else "paused"
-            text = (f"{prefix}Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
-                    f"  ·  {rate}")
+            text = (
+                f"{prefix}Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
+                f"  ·  {rate}"
+            )
             if s.diverged:
                 text += "  ·  DIVERGED"
             elif s.message:
@@ -818,15 +896,17 @@ class MainWindow(QMainWindow):
             parts.append(text)
         self.status_label.setText("        ".join(parts))
 
-    def showEvent(self, event) -> None:  # noqa: N802 (Qt API)
+    def showEvent(self, event) -> None:
         super().showEvent(event)
         if not getattr(self, "_docks_sized", False):
             # Proportions rather than pixels: the same layout at 1280x720 and 1920x1080.
             self._docks_sized = True
-            self.resizeDocks([self.docks["curves"]], [int(self.height() * 0.34)],
-                             Qt.Orientation.Vertical)
-            self.resizeDocks([self.docks["activation"]], [int(self.width() * 0.27)],
-                             Qt.Orientation.Horizontal)
+            self.resizeDocks(
+                [self.docks["curves"]], [int(self.height() * 0.34)], Qt.Orientation.Vertical
+            )
+            self.resizeDocks(
+                [self.docks["activation"]], [int(self.width() * 0.27)], Qt.Orientation.Horizontal
+            )
 
     # ---------------------------------------------------------------- shutdown
     def closeEvent(self, event) -> None:
@@ -855,7 +935,7 @@ class FileOpenFilter(QObject):
         super().__init__(parent)
         self.window = window
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt API)
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.FileOpen and event.file():
             self.window.open_path(event.file())
             return True
@@ -868,15 +948,28 @@ def build_arg_parser() -> argparse.ArgumentParser:
         description=f"{APP_NAME}: watch the vanishing gradient problem happen. "
         "'vg-desktop run --help' describes the headless command line.",
     )
-    parser.add_argument("file", nargs="?", type=Path,
-                        help="an experiment (.vgx) or lesson (.vglesson) file to open")
-    parser.add_argument("--self-test", action="store_true",
-                        help="open the window offscreen, train several networks, close, and "
-                        "exit 0 if everything worked")
-    parser.add_argument("--duration", type=float, default=0.0, metavar="SECONDS",
-                        help="with --self-test: keep training and drawing this long")
-    parser.add_argument("--screenshot", type=Path, metavar="PNG",
-                        help="with --self-test: save a screenshot of the window here")
+    parser.add_argument(
+        "file", nargs="?", type=Path, help="an experiment (.vgx) or lesson (.vglesson) file to open"
+    )
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="open the window offscreen, train several networks, close, and "
+        "exit 0 if everything worked",
+    )
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="with --self-test: keep training and drawing this long",
+    )
+    parser.add_argument(
+        "--screenshot",
+        type=Path,
+        metavar="PNG",
+        help="with --self-test: save a screenshot of the window here",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     return parser
 
@@ -905,8 +998,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.file is not None:
         QTimer.singleShot(0, lambda: window.open_path(args.file))
     # Logged once the event loop runs (signals are handled from then on); tests wait for it.
-    QTimer.singleShot(0, lambda: log.info("%s %s started (pid %d)", APP_NAME, __version__,
-                                          os.getpid()))
+    QTimer.singleShot(
+        0, lambda: log.info("%s %s started (pid %d)", APP_NAME, __version__, os.getpid())
+    )
     status = app.exec()
     log.info("quit (status %d)", status)
     return status

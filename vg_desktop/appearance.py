@@ -53,8 +53,11 @@ def widget_palette(theme: Theme) -> QPalette:
     palette.setColor(QPalette.ColorRole.PlaceholderText, fg.darker(150) if not dark else fg)
     disabled = QColor(fg)
     disabled.setAlpha(110)
-    for role in (QPalette.ColorRole.WindowText, QPalette.ColorRole.Text,
-                 QPalette.ColorRole.ButtonText):
+    for role in (
+        QPalette.ColorRole.WindowText,
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+    ):
         palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     return palette
 

@@ -65,8 +65,9 @@ def setup_logging() -> Path | None:
     try:
         path = log_file()
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
-                                                       encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+        )
     except OSError as exc:
         print(f"vg-desktop: cannot write the log file ({exc}); logging to stderr", file=sys.stderr)
         return None

@@ -38,7 +38,10 @@ def history_csv(history: RunHistory) -> str:
 
 def history_json(history: RunHistory, config: ExperimentConfig | None, label: str = "") -> str:
     rows = [
-        {name: (_clean(v) if isinstance(v, float) else v) for name, v in zip(HISTORY_COLUMNS, row)}
+        {
+            name: (_clean(v) if isinstance(v, float) else v)
+            for name, v in zip(HISTORY_COLUMNS, row, strict=True)
+        }
         for row in history.rows()
     ]
     payload = {
@@ -53,8 +56,12 @@ def history_json(history: RunHistory, config: ExperimentConfig | None, label: st
     return json.dumps(payload, indent=1) + "\n"
 
 
-def export_history(history: RunHistory, path: str | os.PathLike,
-                   config: ExperimentConfig | None = None, label: str = "") -> None:
+def export_history(
+    history: RunHistory,
+    path: str | os.PathLike,
+    config: ExperimentConfig | None = None,
+    label: str = "",
+) -> None:
     """CSV or JSON by the file's extension."""
     path = Path(path)
     if path.suffix.lower() == ".json":
@@ -92,8 +99,10 @@ def export_plot(plot_widget, path: str | os.PathLike, scale: float = 2.0) -> Non
             plot_widget.render(painter)
             painter.end()
         else:
-            image = QImage(QSize(int(size.width() * scale), int(size.height() * scale)),
-                           QImage.Format.Format_ARGB32)
+            image = QImage(
+                QSize(int(size.width() * scale), int(size.height() * scale)),
+                QImage.Format.Format_ARGB32,
+            )
             image.setDevicePixelRatio(scale)
             image.fill(QColor("white"))
             painter = QPainter(image)

@@ -22,8 +22,10 @@ log = logging.getLogger(__name__)
 
 EXPERIMENT_SUFFIX = ".vgx"
 LESSON_SUFFIX = ".vglesson"
-OPEN_FILTER = ("Experiments and lessons (*.vgx *.vglesson *.json);;Experiments (*.vgx *.json);;"
-               "Lessons (*.vglesson *.json);;All files (*)")
+OPEN_FILTER = (
+    "Experiments and lessons (*.vgx *.vglesson *.json);;Experiments (*.vgx *.json);;"
+    "Lessons (*.vglesson *.json);;All files (*)"
+)
 SAVE_FILTER = "Experiments (*.vgx)"
 
 # Export targets: (file-dialog filter, what it exports)
@@ -161,8 +163,11 @@ def open_path(window, path: Path) -> bool:
         if weights_path(path).exists():
             weights = load_weights(weights_path(path), config)
     except ExperimentFileError as exc:
-        show_error(window, "Cannot open the file", f"{path.name} was not opened:\n\n{exc}\n\n"
-                   "Nothing in the current session was changed.")
+        show_error(
+            window,
+            "Cannot open the file",
+            f"{path.name} was not opened:\n\n{exc}\n\nNothing in the current session was changed.",
+        )
         return False
     if window.run_b is not None and window.editing == "B":
         window.edit_a.setChecked(True)
@@ -198,8 +203,12 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
     try:
         save_experiment(window.run_a.config, path)
     except OSError as exc:
-        show_error(window, "Cannot save", f"{path.name} was not saved: {exc.strerror or exc}. "
-                   "The previous file, if any, is unchanged.")
+        show_error(
+            window,
+            "Cannot save",
+            f"{path.name} was not saved: {exc.strerror or exc}. "
+            "The previous file, if any, is unchanged.",
+        )
         return False
     if with_weights:
         controller = window.run_a.controller
@@ -224,9 +233,12 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
         try:
             weights_path(path).unlink()
         except OSError as exc:
-            show_error(window, "Cannot remove old weights",
-                       f"{path.name} was saved, but the older {weights_path(path).name} beside it "
-                       f"could not be removed ({exc.strerror or exc}); remove it by hand.")
+            show_error(
+                window,
+                "Cannot remove old weights",
+                f"{path.name} was saved, but the older {weights_path(path).name} beside it "
+                f"could not be removed ({exc.strerror or exc}); remove it by hand.",
+            )
     window.remember_file(path)
     window.statusBar().showMessage(f"Saved {path.name}", 8000)
     return True

@@ -43,7 +43,9 @@ class RunSlot(QObject):
         chunk = snap.history
         for i in range(len(chunk)):
             self.history.append(
-                int(chunk.steps[i]), float(chunk.loss[i]), float(chunk.accuracy[i]),
+                int(chunk.steps[i]),
+                float(chunk.loss[i]),
+                float(chunk.accuracy[i]),
                 signal_grad_norm=chunk.signal_grad_norms[i],
                 weight_grad_norm=chunk.weight_grad_norms[i],
                 update_ratio=chunk.update_ratios[i],

@@ -62,8 +62,7 @@ def check_resources(window) -> str:
     return f"resources in {resource_dir()}: icon, {len(lessons)} lessons"
 
 
-def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
-                  steps: int = 200) -> int:
+def run_self_test(screenshot: Path | None = None, duration: float = 0.0, steps: int = 200) -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     from PySide6.QtCore import QtMsgType, qInstallMessageHandler
     from PySide6.QtWidgets import QApplication
@@ -71,9 +70,10 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
     problems: list[str] = []
 
     def on_qt_message(mode, context, message):
-        if mode in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg):
-            if "propagateSizeHints" not in message and "XDG_RUNTIME_DIR" not in message:
-                problems.append(f"Qt: {message}")
+        serious = mode in (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+        harmless = "propagateSizeHints" in message or "XDG_RUNTIME_DIR" in message
+        if serious and not harmless:
+            problems.append(f"Qt: {message}")
 
     qInstallMessageHandler(on_qt_message)
     app = QApplication.instance() or QApplication([sys.argv[0]])
@@ -88,8 +88,9 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
     # A throwaway settings file: the self-test of an installed app runs on a user's account and
     # must neither read nor overwrite their remembered experiment, recent files or theme.
     scratch = tempfile.TemporaryDirectory(prefix="vg-desktop-self-test-")
-    settings = SettingsStore(QSettings(str(Path(scratch.name) / "settings.ini"),
-                                       QSettings.Format.IniFormat))
+    settings = SettingsStore(
+        QSettings(str(Path(scratch.name) / "settings.ini"), QSettings.Format.IniFormat)
+    )
     try:
         window = MainWindow(settings=settings)
         window.resize(1600, 960)
@@ -107,9 +108,13 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
                 frames = window.frames_drawn
                 wait_until(
                     app,
-                    lambda n=net: window._latest is not None
-                    and window._latest.config.network == n and window._latest.step >= steps,
-                    120, f"{steps} steps of {net.activation} depth {net.depth}",
+                    lambda n=net: (
+                        window._latest is not None
+                        and window._latest.config.network == n
+                        and window._latest.step >= steps
+                    ),
+                    120,
+                    f"{steps} steps of {net.activation} depth {net.depth}",
                 )
                 wait_until(app, lambda f=frames: window.frames_drawn > f + 5, 10, "frames")
                 window.controller.pause()
@@ -152,6 +157,8 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0,
         return 1
     elapsed = time.monotonic() - started
     print("\n".join(report))
-    print(f"SELF-TEST PASSED: {rounds} round(s) of {len(SELF_TEST_CONFIGS)} configurations, "
-          f"{window.frames_drawn} frames drawn in {elapsed:.1f} s")
+    print(
+        f"SELF-TEST PASSED: {rounds} round(s) of {len(SELF_TEST_CONFIGS)} configurations, "
+        f"{window.frames_drawn} frames drawn in {elapsed:.1f} s"
+    )
     return 0

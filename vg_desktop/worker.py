@@ -82,7 +82,8 @@ class DecisionGridBuilder:
         probs = np.nan_to_num(self._probs, nan=1.0 / self._probs.shape[1])
         shape = (self.resolution, self.resolution)
         return DecisionGrid(
-            frozen(self.xs), frozen(self.ys),
+            frozen(self.xs),
+            frozen(self.ys),
             frozen(np.argmax(probs, axis=1).reshape(shape), np.int64),
             frozen(np.max(probs, axis=1).reshape(shape)),
         )
@@ -305,8 +306,10 @@ class TrainingWorker(QObject):
                 if max_steps is not None and run.step_count >= max_steps:
                     stop_reason = f"Stopped after {run.step_count:,} steps (stop condition)."
                 elif target_loss is not None and last_stats.loss <= target_loss:
-                    stop_reason = (f"Stopped at step {run.step_count:,}: the loss reached "
-                                   f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition).")
+                    stop_reason = (
+                        f"Stopped at step {run.step_count:,}: the loss reached "
+                        f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition)."
+                    )
                 else:
                     stop_reason = self._underflow_reason(last_stats, run)
                 if stop_reason:
@@ -340,8 +343,7 @@ class TrainingWorker(QObject):
     def _abandon_pass(self) -> bool:
         """Checked by the network between layers: a step of a 200-layer, 256-wide network can
         take seconds, and closing, rebuilding or resetting must not wait for it."""
-        return (self._stop.is_set() or self._pending_config is not None
-                or self._reset_requested)
+        return self._stop.is_set() or self._pending_config is not None or self._reset_requested
 
     def _underflow_reason(self, stats: StepStats, run: TrainingRun) -> str:
         """Pause once per network when a layer's gradient underflows to exactly 0.
@@ -356,31 +358,44 @@ class TrainingWorker(QObject):
             return ""
         self._underflow_noted = True
         depth = len(stats.signal_grad_norms)
-        layers = (f"layers 1–{zero.size}" if zero[-1] == zero.size - 1 and zero.size > 1
-                  else f"{zero.size} of {depth} layers")
+        layers = (
+            f"layers 1–{zero.size}"
+            if zero[-1] == zero.size - 1 and zero.size > 1
+            else f"{zero.size} of {depth} layers"
+        )
         if run.config.network.dtype == "float32":
             why = "it underflowed below the smallest float32 (about 1e-45)"
             cure = "Switch Precision to float64, or try a cure (ReLU, residual, batch norm)."
         else:
             why = "below the smallest float64 (about 1e-308), or no unit passes a gradient"
             cure = "A cure (ReLU, residual, batch norm, another initialization) brings it back."
-        return (f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
-                f"({why}), so they stop learning. Press Play to go on. {cure}")
+        return (
+            f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
+            f"({why}), so they stop learning. Press Play to go on. {cure}"
+        )
 
     def _idle(self) -> None:
         self._wake.wait(0.1)
         self._wake.clear()
 
-    def _emit(self, stats: StepStats, recorder: HistoryRecorder, grid, rate: float,
-              message: str = "") -> None:
+    def _emit(
+        self, stats: StepStats, recorder: HistoryRecorder, grid, rate: float, message: str = ""
+    ) -> None:
         run = self._run
         diverged = bool(self._diverged_message)
         message = self._diverged_message or message or self._stop_message
         snap = snapshot_from_stats(
-            stats, run_id=self._run_id, step=run.step_count, config=run.config,
-            data_x=self._frozen_data()[0], data_y=self._frozen_data()[1],
-            history=recorder.take(run.config.network.depth), decision=grid,
-            steps_per_second=rate, diverged=diverged, message=message,
+            stats,
+            run_id=self._run_id,
+            step=run.step_count,
+            config=run.config,
+            data_x=self._frozen_data()[0],
+            data_y=self._frozen_data()[1],
+            history=recorder.take(run.config.network.depth),
+            decision=grid,
+            steps_per_second=rate,
+            diverged=diverged,
+            message=message,
             playing=self._playing.is_set(),
         )
         self._emitted_step = run.step_count

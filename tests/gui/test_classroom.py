@@ -67,8 +67,11 @@ def test_set_up_button_in_the_lesson_panel_applies_the_step(qtbot, window):
     window.open_lesson(builtin_lessons()[0])
     window.lesson_panel.go_to(1)
     step = window.lesson_panel.current_step()
-    button = [w for w in window.lesson_panel.findChildren(QWidget)
-              if w.accessibleName() == "Set up this experiment"][0]
+    button = next(
+        w
+        for w in window.lesson_panel.findChildren(QWidget)
+        if w.accessibleName() == "Set up this experiment"
+    )
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
     assert window.controller.config == step.settings
 
@@ -96,10 +99,12 @@ def test_compare_trains_both_runs_and_draws_both(qtbot, window):
     window.bars.set_animated(False)
     window.play()
     a = wait_snapshot(qtbot, window.run_a, lambda s: s.step >= 20)
-    b = wait_snapshot(qtbot, window.run_b, lambda s: s.step >= 20 and
-                      s.config.network.activation == "relu")
-    qtbot.waitUntil(lambda: window.run_b.drawn is not None and window.run_b.drawn.step >= 20,
-                    timeout=3000)
+    b = wait_snapshot(
+        qtbot, window.run_b, lambda s: s.step >= 20 and s.config.network.activation == "relu"
+    )
+    qtbot.waitUntil(
+        lambda: window.run_b.drawn is not None and window.run_b.drawn.step >= 20, timeout=3000
+    )
     window.pause()
     assert len(window.bars.heights_b()) == b.depth
     curves = window.curves.curve_data()
@@ -116,8 +121,17 @@ def test_compare_trains_both_runs_and_draws_both(qtbot, window):
 # ---------------------------------------------------------------- save and open
 def custom_config() -> ExperimentConfig:
     return ExperimentConfig(
-        network=NetworkConfig(depth=17, width=24, activation="tanh", normalization="layer",
-                              residual=True, init="he", init_gain=1.3, dtype="float32", seed=11),
+        network=NetworkConfig(
+            depth=17,
+            width=24,
+            activation="tanh",
+            normalization="layer",
+            residual=True,
+            init="he",
+            init_gain=1.3,
+            dtype="float32",
+            seed=11,
+        ),
         data=DataConfig(name="moons", n_samples=512, noise=0.25, n_classes=2, seed=11),
         train=TrainConfig(learning_rate=0.037, momentum=0.5, batch_size=48),
     )
@@ -201,8 +215,7 @@ def test_mismatched_weights_file_is_refused(qtbot, window, tmp_path):
 
 
 # ---------------------------------------------------------------- export
-@pytest.mark.parametrize("target", ["bars", "activation_plot", "curves", "heatmap",
-                                    "dataset_plot"])
+@pytest.mark.parametrize("target", ["bars", "activation_plot", "curves", "heatmap", "dataset_plot"])
 def test_plot_exports_parse(qtbot, window, tmp_path, target):
     trained_window(qtbot, window, steps=3)
     png, svg = tmp_path / f"{target}.png", tmp_path / f"{target}.svg"
@@ -260,8 +273,11 @@ def test_shortcuts_fire_their_actions(qtbot, window):
     assert window.full_screen_action.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_F11)
     assert not window.full_screen_action.isChecked()
-    for action, keys in [(window.save_action, "Ctrl+S"), (window.open_action, "Ctrl+O"),
-                         (window.export_action, "Ctrl+E")]:
+    for action, keys in [
+        (window.save_action, "Ctrl+S"),
+        (window.open_action, "Ctrl+O"),
+        (window.export_action, "Ctrl+E"),
+    ]:
         assert keys in [s.toString() for s in action.shortcuts()]
 
 
@@ -277,18 +293,42 @@ def test_typing_digits_in_a_spin_box_does_not_pick_layers(qtbot, window):
 
 
 def test_every_control_is_reachable_by_tab(qtbot, window):
-    names = ["Depth", "Width", "Activation", "Normalization", "Residual connections",
-             "Initialization", "Gain", "Precision", "Learning rate", "Momentum", "Batch size",
-             "Speed", "Stop after", "Stop at loss", "Dataset", "Noise", "Seed", "Play", "Step",
-             "Reset", "Compare A/B", "Gradient quantity", "Chain-rule estimate", "Lock axis",
-             "Fit axis", "Layer"]
+    names = [
+        "Depth",
+        "Width",
+        "Activation",
+        "Normalization",
+        "Residual connections",
+        "Initialization",
+        "Gain",
+        "Precision",
+        "Learning rate",
+        "Momentum",
+        "Batch size",
+        "Speed",
+        "Stop after",
+        "Stop at loss",
+        "Dataset",
+        "Noise",
+        "Seed",
+        "Play",
+        "Step",
+        "Reset",
+        "Compare A/B",
+        "Gradient quantity",
+        "Chain-rule estimate",
+        "Lock axis",
+        "Fit axis",
+        "Layer",
+    ]
     window.controls.depth_box.setFocus()
     seen = set()
     for _ in range(200):
         focused = QApplication.focusWidget()
         if focused is not None:
-            name = focused.accessibleName() or (focused.parent().accessibleName()
-                                                if focused.parent() else "")
+            name = focused.accessibleName() or (
+                focused.parent().accessibleName() if focused.parent() else ""
+            )
             seen.add(name)
         window.focusNextChild()
     missing = [n for n in names if n not in seen]
@@ -326,12 +366,12 @@ def test_stop_after_n_steps(qtbot, window):
 
 
 def test_stop_at_target_loss(qtbot, window):
-    window.apply_config(replace(ExperimentConfig(),
-                                network=NetworkConfig(depth=3, activation="relu", init="he")))
+    window.apply_config(
+        replace(ExperimentConfig(), network=NetworkConfig(depth=3, activation="relu", init="he"))
+    )
     window.controls.stop_at_loss.setValue(0.6)
     window.play()
-    snap = wait_snapshot(qtbot, window.run_a, lambda s: not s.playing and s.step > 0,
-                         timeout=20000)
+    snap = wait_snapshot(qtbot, window.run_a, lambda s: not s.playing and s.step > 0, timeout=20000)
     assert snap.loss <= 0.6 and "loss reached" in snap.message
 
 
@@ -384,7 +424,13 @@ def test_open_file_given_on_the_command_line(tmp_path):
         f"sys.exit(appmod.main([{str(path)!r}]))\n"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                            timeout=60, env=env, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     assert "OPENED True 17" in result.stdout

@@ -19,9 +19,23 @@ from PySide6.QtWidgets import (
 
 from vg_desktop.engine import ACTIVATION_FUNCTIONS, ExperimentConfig
 
-CONTROL_LABELS = ["Depth", "Width", "Activation", "Normalization", "Residual connections",
-                  "Initialization", "Gain", "Learning rate", "Batch size", "Dataset", "Noise",
-                  "Seed", "Play", "Step", "Reset"]
+CONTROL_LABELS = [
+    "Depth",
+    "Width",
+    "Activation",
+    "Normalization",
+    "Residual connections",
+    "Initialization",
+    "Gain",
+    "Learning rate",
+    "Batch size",
+    "Dataset",
+    "Noise",
+    "Seed",
+    "Play",
+    "Step",
+    "Reset",
+]
 
 
 def control(win, name: str) -> QWidget:
@@ -150,18 +164,26 @@ def test_every_control_reaches_the_engine(qtbot, window):
     changes = [
         (lambda: c.depth_box.setValue(12), lambda n: n.network.depth == 12),
         (lambda: c.width_box.setValue(20), lambda n: n.network.width == 20),
-        (lambda: c.activation.setCurrentIndex(c.activation.findData("relu")),
-         lambda n: n.network.activation == "relu"),
-        (lambda: c.normalization.setCurrentIndex(c.normalization.findData("layer")),
-         lambda n: n.network.normalization == "layer"),
+        (
+            lambda: c.activation.setCurrentIndex(c.activation.findData("relu")),
+            lambda n: n.network.activation == "relu",
+        ),
+        (
+            lambda: c.normalization.setCurrentIndex(c.normalization.findData("layer")),
+            lambda n: n.network.normalization == "layer",
+        ),
         (lambda: c.residual.setChecked(True), lambda n: n.network.residual),
         (lambda: c.init.setCurrentIndex(c.init.findData("he")), lambda n: n.network.init == "he"),
         (lambda: c.gain.setValue(0.8), lambda n: n.network.init_gain == 0.8),
-        (lambda: c.precision.setCurrentIndex(c.precision.findData("float32")),
-         lambda n: n.network.dtype == "float32"),
+        (
+            lambda: c.precision.setCurrentIndex(c.precision.findData("float32")),
+            lambda n: n.network.dtype == "float32",
+        ),
         (lambda: c.batch_size.setValue(32), lambda n: n.train.batch_size == 32),
-        (lambda: c.dataset.setCurrentIndex(c.dataset.findData("moons")),
-         lambda n: n.data.name == "moons"),
+        (
+            lambda: c.dataset.setCurrentIndex(c.dataset.findData("moons")),
+            lambda n: n.data.name == "moons",
+        ),
         (lambda: c.noise.setValue(0.3), lambda n: n.data.noise == 0.3),
         (lambda: c.seed.setValue(7), lambda n: n.network.seed == 7 and n.data.seed == 7),
         (lambda: c.learning_rate.setValue(0.05), lambda n: n.train.learning_rate == 0.05),
@@ -261,9 +283,11 @@ def test_closing_during_a_multi_second_step_of_the_largest_network(qtbot):
     from vg_desktop.app import MainWindow
     from vg_desktop.engine import DataConfig, NetworkConfig, TrainConfig
 
-    config = ExperimentConfig(network=NetworkConfig(depth=200, width=256),
-                              data=DataConfig(n_samples=1024),
-                              train=TrainConfig(batch_size=512))
+    config = ExperimentConfig(
+        network=NetworkConfig(depth=200, width=256),
+        data=DataConfig(n_samples=1024),
+        train=TrainConfig(batch_size=512),
+    )
     win = MainWindow(config=config)
     qtbot.addWidget(win)
     win.show()

@@ -46,11 +46,21 @@ INIT_LABELS = {
     "xavier": "Xavier / Glorot",
     "he": "He (Kaiming)",
 }
-DATASET_LABELS = {"spiral": "Spiral", "circles": "Circles", "moons": "Moons", "xor": "XOR",
-                  "blobs": "Blobs"}
+DATASET_LABELS = {
+    "spiral": "Spiral",
+    "circles": "Circles",
+    "moons": "Moons",
+    "xor": "XOR",
+    "blobs": "Blobs",
+}
 # (label, steps per frame); None = as fast as the machine allows
-SPEEDS = [("Slow motion (1 step/frame)", 1), ("2 steps/frame", 2), ("10 steps/frame", 10),
-          ("50 steps/frame", 50), ("Maximum", None)]
+SPEEDS = [
+    ("Slow motion (1 step/frame)", 1),
+    ("2 steps/frame", 2),
+    ("10 steps/frame", 10),
+    ("50 steps/frame", 50),
+    ("Maximum", None),
+]
 
 TOOLTIPS = {
     "Depth": "Number of hidden layers. Each sigmoid layer multiplies the gradient by at most "
@@ -123,10 +133,12 @@ class ControlPanel(QWidget):
         self.depth_box.setRange(*DEPTH_RANGE)
         self.width_box = QSpinBox()
         self.width_box.setRange(*WIDTH_RANGE)
-        self.activation = _combo("Activation",
-                                 {k: a.label for k, a in ACTIVATION_FUNCTIONS.items()})
-        self.normalization = _combo("Normalization",
-                                    {k: NORMALIZATION_LABELS[k] for k in NORMALIZATIONS})
+        self.activation = _combo(
+            "Activation", {k: a.label for k, a in ACTIVATION_FUNCTIONS.items()}
+        )
+        self.normalization = _combo(
+            "Normalization", {k: NORMALIZATION_LABELS[k] for k in NORMALIZATIONS}
+        )
         self.residual = QCheckBox("Residual connections")
         self.init = _combo("Initialization", {k: INIT_LABELS[k] for k in INITS})
         self.gain = QDoubleSpinBox()
@@ -166,16 +178,33 @@ class ControlPanel(QWidget):
         self.stop_at_loss.setSingleStep(0.05)
         self.stop_at_loss.setSpecialValueText("never")
 
-        for widget, label in [(self.depth_box, "Depth"), (self.width_box, "Width"),
-                              (self.residual, "Residual connections"), (self.gain, "Gain"),
-                              (self.learning_rate, "Learning rate"), (self.momentum, "Momentum"),
-                              (self.batch_size, "Batch size"), (self.noise, "Noise"),
-                              (self.seed, "Seed"), (self.speed, "Speed"),
-                              (self.stop_after, "Stop after"),
-                              (self.stop_at_loss, "Stop at loss")]:
+        for widget, label in [
+            (self.depth_box, "Depth"),
+            (self.width_box, "Width"),
+            (self.residual, "Residual connections"),
+            (self.gain, "Gain"),
+            (self.learning_rate, "Learning rate"),
+            (self.momentum, "Momentum"),
+            (self.batch_size, "Batch size"),
+            (self.noise, "Noise"),
+            (self.seed, "Seed"),
+            (self.speed, "Speed"),
+            (self.stop_after, "Stop after"),
+            (self.stop_at_loss, "Stop at loss"),
+        ]:
             _name(widget, label)
-        for spin in (self.depth_box, self.width_box, self.gain, self.learning_rate, self.momentum,
-                     self.batch_size, self.noise, self.seed, self.stop_after, self.stop_at_loss):
+        for spin in (
+            self.depth_box,
+            self.width_box,
+            self.gain,
+            self.learning_rate,
+            self.momentum,
+            self.batch_size,
+            self.noise,
+            self.seed,
+            self.stop_after,
+            self.stop_at_loss,
+        ):
             spin.setKeyboardTracking(False)  # apply when typing is done, not at every digit
 
         self.hint = QLabel()
@@ -299,24 +328,36 @@ class ControlPanel(QWidget):
         low = 2 if normalization == "batch" else BATCH_RANGE[0]
         self.batch_size.setRange(low, min(BATCH_RANGE[1], n_samples))
         if normalization == "batch":
-            self.batch_size.setToolTip(TOOLTIPS["Batch size"] + " (minimum 2 with batch norm: "
-                                       "one sample has no batch variance)")
+            self.batch_size.setToolTip(
+                TOOLTIPS["Batch size"] + " (minimum 2 with batch norm: "
+                "one sample has no batch variance)"
+            )
         else:
             self.batch_size.setToolTip(TOOLTIPS["Batch size"])
 
     def _read(self) -> ExperimentConfig:
         network = NetworkConfig(
-            depth=self.depth_box.value(), width=self.width_box.value(),
+            depth=self.depth_box.value(),
+            width=self.width_box.value(),
             activation=self.activation.currentData(),
-            normalization=self.normalization.currentData(), residual=self.residual.isChecked(),
-            init=self.init.currentData(), init_gain=round(self.gain.value(), 2),
-            dtype=self.precision.currentData(), seed=self.seed.value(),
+            normalization=self.normalization.currentData(),
+            residual=self.residual.isChecked(),
+            init=self.init.currentData(),
+            init_gain=round(self.gain.value(), 2),
+            dtype=self.precision.currentData(),
+            seed=self.seed.value(),
         )
-        data = replace(self._config.data, name=self.dataset.currentData(),
-                       noise=round(self.noise.value(), 2), seed=self.seed.value())
-        train = TrainConfig(learning_rate=self.learning_rate.value(),
-                            momentum=round(self.momentum.value(), 2),
-                            batch_size=self.batch_size.value())
+        data = replace(
+            self._config.data,
+            name=self.dataset.currentData(),
+            noise=round(self.noise.value(), 2),
+            seed=self.seed.value(),
+        )
+        train = TrainConfig(
+            learning_rate=self.learning_rate.value(),
+            momentum=round(self.momentum.value(), 2),
+            batch_size=self.batch_size.value(),
+        )
         return ExperimentConfig(network=network, data=data, train=train)
 
     def _changed(self) -> None:
@@ -326,8 +367,10 @@ class ControlPanel(QWidget):
             self._updating = True
             self.batch_size.setValue(2)
             self._updating = False
-            self.hint.setText("Batch size raised to 2: batch normalization needs at least two "
-                              "samples per batch (one sample has no batch variance).")
+            self.hint.setText(
+                "Batch size raised to 2: batch normalization needs at least two "
+                "samples per batch (one sample has no batch variance)."
+            )
         else:
             self.hint.setText("")
         self._apply_batch_limits(self.normalization.currentData(), self._config.data.n_samples)
