@@ -2,7 +2,7 @@
 
 Data flow: :class:`ControlPanel` emits a config -> the edited run's :class:`TrainingController`
 (worker thread) trains and emits snapshots -> :class:`RunSlot` keeps the newest and appends its
-history -> the 60 Hz frame timer draws the newest snapshot once. With *Compare A/B* on, a second
+history -> the 30 Hz frame timer draws the newest snapshot once. With *Compare A/B* on, a second
 run B trains on the same data and seed, and the bars and loss curves show both.
 """
 
@@ -57,7 +57,11 @@ from .widgets.lesson_panel import LessonPanel
 
 log = logging.getLogger(__name__)
 
-FRAME_MS = 16
+# 30 frames per second. Painting holds Python's GIL, which the training thread needs between
+# NumPy calls: at 60 Hz the window drew ~21 frames/s and trained 36 steps/s at depth 100; at 30 Hz
+# it draws ~27 frames/s and trains ~130 steps/s (benchmarks/gui.py, 2 cores). Bars still animate
+# smoothly.
+FRAME_MS = 33
 FRAME_DUTY = 2.5  # after a frame that took t seconds to draw, skip frames for 2.5 t (paint too)
 QUANTITIES = [
     (

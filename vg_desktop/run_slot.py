@@ -1,6 +1,6 @@
 """GUI-side state of one run (A, or B when comparing): its controller, newest snapshot, history.
 
-Snapshots arrive by signal at most ~60 times a second. Each one's history chunk is appended at
+Snapshots arrive by signal at most ~30 times a second. Each one's history chunk is appended at
 once (so the curves miss no step), while only the newest snapshot is kept for the frame timer to
 draw: however fast the worker trains, the GUI never queues a backlog of frames.
 """

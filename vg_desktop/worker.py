@@ -6,7 +6,7 @@ Threading rules (see STYLE.md):
   :class:`~vg_desktop.engine.TrainingRun`. Nothing else touches the network.
 * Commands reach it through thread-safe state (``threading.Event`` flags and a lock-protected
   mailbox), never through queued slots: a busy loop never processes its event queue.
-* It emits at most ~60 immutable :class:`~vg_desktop.snapshot.Snapshot` objects per second.
+* It emits at most ~30 immutable :class:`~vg_desktop.snapshot.Snapshot` objects per second.
 * :class:`TrainingController` lives in the GUI thread, owns the worker and its thread, and
   re-emits the worker's signals; widgets and tests connect to the controller only.
 """
@@ -27,8 +27,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from .engine import ExperimentConfig, StepStats, TrainingInterrupted, TrainingRun
 from .snapshot import DecisionGrid, HistoryRecorder, Snapshot, frozen, snapshot_from_stats
 
-EMIT_INTERVAL = 1.0 / 60.0  # seconds between snapshots while training
-FRAME_INTERVAL = 1.0 / 60.0  # the pace of "steps per frame" speeds
+EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
+FRAME_INTERVAL = 1.0 / 30.0  # the pace of "steps per frame" speeds (the frame rate)
 DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
 DECISION_SHARE = 0.1  # the decision grid may use at most this share of the worker's time
 SHUTDOWN_PATIENCE_MS = 60_000  # after the first timeout, how long to wait for a slow step

@@ -90,7 +90,7 @@ TOOLTIPS = {
     "Stop after": "Pause by itself after this many steps (0: never), so a class sees the same "
     "moment every time.",
     "Stop at loss": "Pause by itself once the training loss is at or below this value (0: never).",
-    "Speed": "Steps trained per frame (60 frames per second). Slow motion lets a class follow "
+    "Speed": "Steps trained per frame (30 frames per second). Slow motion lets a class follow "
     "each step; Maximum trains as fast as the machine allows.",
 }
 
