@@ -107,8 +107,13 @@ def test_compare_trains_both_runs_and_draws_both(qtbot, window):
     )
     window.pause()
     assert len(window.bars.heights_b()) == b.depth
-    curves = window.curves.curve_data()
-    assert any(len(v[0]) > 0 for k, v in curves.items() if "b" in k.lower())
+    # While training, the loss curves refresh ~8 times a second; the paused frame draws them.
+    qtbot.waitUntil(
+        lambda: any(
+            len(v[0]) > 0 for k, v in window.curves.curve_data().items() if "b" in k.lower()
+        ),
+        timeout=3000,
+    )
     assert a.config.network.activation == "sigmoid"
     # One click copies A to B.
     qtbot.mouseClick(window.copy_a_to_b, Qt.MouseButton.LeftButton)

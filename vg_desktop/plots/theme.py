@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt
@@ -107,26 +107,19 @@ LIGHT = Theme(
     tint_base="#FFFFFF",
 )
 
-DARK = Theme(
+# The dark theme keeps LIGHT's sizes and health colors; only what must change on black differs.
+DARK = replace(
+    LIGHT,
     name="dark",
     background="#1C1C1E",
     foreground="#E8E8E8",
     grid_alpha=0.22,
-    tick_font_pt=12,
-    axis_font_pt=13,
-    title_font_pt=14,
-    legend_font_pt=11,
-    line_width=2.5,
-    vanishing=BLUE,
-    healthy=BLUISH_GREEN,
-    exploding=VERMILLION,
     curve_f=SKY_BLUE,
     curve_df=ORANGE,
     band_fill="#009E7350",
     histogram_fill="#BFBFBF40",
     histogram_outline="#A0A0A0",
     run_a="#E8E8E8",
-    run_b=REDDISH_PURPLE,
     prediction="#F5F5F5",
     selection="#F5F5F5",
     hatch="#FFFFFFB0",

@@ -110,6 +110,22 @@ def _name(widget: QWidget, label: str) -> None:
         widget.setToolTip(TOOLTIPS[label])
 
 
+def _form_box(title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
+    """A titled group of labelled fields; each label is its field's buddy (Alt+key, screen
+    readers)."""
+    box = QGroupBox(title)
+    form = QFormLayout(box)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    for label, field in rows:
+        if label:
+            text = QLabel(label)
+            text.setBuddy(field)
+            form.addRow(text, field)
+        else:
+            form.addRow("", field)
+    return box
+
+
 class ControlPanel(QWidget):
     """Settings and run buttons. Emits ``configChanged`` with every valid change."""
 
@@ -223,37 +239,38 @@ class ControlPanel(QWidget):
         self.reset_button.setToolTip("Rebuild the network from its seed: back to step 0 (R)")
         self.play_button.setCheckable(True)
 
-        network_box = QGroupBox("Network")
-        form = QFormLayout(network_box)
-        form.addRow("Depth", self.depth_box)
-        form.addRow("Width", self.width_box)
-        form.addRow("Activation", self.activation)
-        form.addRow("Normalization", self.normalization)
-        form.addRow("", self.residual)
-        form.addRow("Initialization", self.init)
-        form.addRow("Gain", self.gain)
-        form.addRow("Precision", self.precision)
-
-        train_box = QGroupBox("Training")
-        form2 = QFormLayout(train_box)
-        form2.addRow("Learning rate", self.learning_rate)
-        form2.addRow("Momentum", self.momentum)
-        form2.addRow("Batch size", self.batch_size)
-        form2.addRow("Speed", self.speed)
-        form2.addRow("Stop after", self.stop_after)
-        form2.addRow("Stop at loss", self.stop_at_loss)
-
-        data_box = QGroupBox("Data")
-        form3 = QFormLayout(data_box)
-        form3.addRow("Dataset", self.dataset)
-        form3.addRow("Noise", self.noise)
-        form3.addRow("Seed", self.seed)
-        for f in (form, form2, form3):
-            f.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-            for row in range(f.rowCount()):
-                item = f.itemAt(row, QFormLayout.ItemRole.LabelRole)
-                if item and isinstance(item.widget(), QLabel):
-                    item.widget().setBuddy(f.itemAt(row, QFormLayout.ItemRole.FieldRole).widget())
+        network_box = _form_box(
+            "Network",
+            [
+                ("Depth", self.depth_box),
+                ("Width", self.width_box),
+                ("Activation", self.activation),
+                ("Normalization", self.normalization),
+                ("", self.residual),
+                ("Initialization", self.init),
+                ("Gain", self.gain),
+                ("Precision", self.precision),
+            ],
+        )
+        train_box = _form_box(
+            "Training",
+            [
+                ("Learning rate", self.learning_rate),
+                ("Momentum", self.momentum),
+                ("Batch size", self.batch_size),
+                ("Speed", self.speed),
+                ("Stop after", self.stop_after),
+                ("Stop at loss", self.stop_at_loss),
+            ],
+        )
+        data_box = _form_box(
+            "Data",
+            [
+                ("Dataset", self.dataset),
+                ("Noise", self.noise),
+                ("Seed", self.seed),
+            ],
+        )
 
         buttons = QHBoxLayout()
         for b in (self.play_button, self.step_button, self.reset_button):
