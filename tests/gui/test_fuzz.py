@@ -23,6 +23,7 @@ three at once.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import re
@@ -290,6 +291,28 @@ class Fuzzer:
         self.did("lesson", f"lesson {lesson.title!r}")
 
 
+def _run_states(window) -> str:
+    """What each run is doing, for a failure message."""
+    states = []
+    for run in window.runs():
+        latest = run.latest
+        if latest is None:
+            states.append(f"run {run.name}: no snapshot yet")
+            continue
+        diff = {
+            f"{section}.{k}": (v, getattr(getattr(latest.config, section), k))
+            for section in ("network", "train", "data")
+            for k, v in dataclasses.asdict(getattr(run.config, section)).items()
+            if getattr(getattr(latest.config, section), k) != v
+        }
+        states.append(
+            f"run {run.name}: playing={run.controller.playing}, "
+            f"thread running={run.controller.thread.isRunning()}, latest step {latest.step}, "
+            f"config vs latest snapshot's: {diff or 'equal'}"
+        )
+    return "; ".join(states)
+
+
 @pytest.fixture
 def fuzz_seed(request, capsys) -> int:
     raw = str(request.config.getoption("--fuzz-seed", str(DEFAULT_SEED)))
@@ -345,7 +368,10 @@ def test_thousands_of_random_actions_keep_the_window_healthy(
                     f"logged {problems.records[0].getMessage()[:500]} ({where(i)})"
                 )
                 if (i + 1) % CATCH_UP_EVERY == 0 or i + 1 == count:
-                    qtbot.waitUntil(caught_up, timeout=CATCH_UP_TIMEOUT_MS)
+                    try:
+                        qtbot.waitUntil(caught_up, timeout=CATCH_UP_TIMEOUT_MS)
+                    except qtbot.TimeoutError:
+                        pytest.fail(f"workers did not catch up: {_run_states(window)} ({where(i)})")
                     assert window.edited_run.latest.config == window.controls.config(), where(i)
     finally:
         logging.getLogger("vg_desktop").removeHandler(problems)
