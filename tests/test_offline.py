@@ -6,7 +6,8 @@ Two checks:
 - dynamically, ``python -m vg_desktop --self-test`` (the real window, offscreen, training several
   networks) runs in a subprocess whose Python socket layer is booby-trapped: every attempt to
   resolve a name, connect, send a datagram or open an internet socket is recorded and refused.
-  The run must pass and record nothing.
+  The run must pass and record nothing. Unix-domain sockets are local IPC, not network, and
+  pass: the fork server that starts the training processes listens on one.
 
 Qt's own C++ code does not go through Python's ``socket`` module (for instance a D-Bus
 connection to the session bus, over a local Unix socket, if a desktop session is present): the
@@ -58,8 +59,16 @@ SOCKET_TRAP = textwrap.dedent(
     for name in ("create_connection", "getaddrinfo", "gethostbyname", "gethostbyname_ex",
                  "gethostbyaddr", "getnameinfo", "getfqdn", "create_server"):
         setattr(socket, name, trap("socket." + name))
+    def trap_method(name):
+        real = getattr(socket.socket, name)
+        def blocked(self, *args, **kwargs):
+            if self.family == socket.AF_UNIX:
+                return real(self, *args, **kwargs)  # local IPC: the training processes' server
+            record("socket.socket." + name, (self, *args)[:2])
+        return blocked
+
     for name in ("connect", "connect_ex", "sendto", "sendmsg"):
-        setattr(socket.socket, name, trap("socket.socket." + name))
+        setattr(socket.socket, name, trap_method(name))
 
     _socket_init = socket.socket.__init__
 

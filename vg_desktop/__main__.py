@@ -6,6 +6,7 @@ window.
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 
 from . import limit_blas_threads
@@ -14,6 +15,9 @@ limit_blas_threads()  # before anything imports NumPy
 
 
 def main(argv: list[str] | None = None) -> int:
+    # In a frozen bundle, the training processes (and the fork server) are this same binary
+    # started with multiprocessing's arguments: run what they ask for, not the app.
+    multiprocessing.freeze_support()
     args = sys.argv[1:] if argv is None else list(argv)
     if args and args[0] == "run":
         from .cli import main as cli_main

@@ -137,10 +137,10 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0, steps: 
             if not window.grab().save(str(screenshot)):
                 raise SelfTestFailure(f"could not save the screenshot to {screenshot}")
             report.append(f"screenshot saved to {screenshot}")
-        thread = window.controller.thread
+        controller = window.controller
         closed_at = time.monotonic()
         window.close()
-        if not thread.isFinished():
+        if not controller.is_finished():
             raise SelfTestFailure("the worker thread was still running after the window closed")
         report.append(f"closed cleanly in {time.monotonic() - closed_at:.2f} s")
         if problems:

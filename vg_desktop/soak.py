@@ -178,9 +178,9 @@ def run_soak(
         try:
             _soak(app, window, report, rng, minutes, interval, reconfigure_every, out)
         finally:
-            threads = [r.controller.thread for r in window.runs()]
+            controllers = [r.controller for r in window.runs()]
             window.close()
-            if any(not t.isFinished() for t in threads):
+            if any(not c.is_finished() for c in controllers):
                 report.errors.append("a worker thread was still running after the window closed")
             sys.excepthook = previous_hook
             qInstallMessageHandler(None)

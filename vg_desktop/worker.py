@@ -1,437 +1,108 @@
-"""The training worker and its GUI-thread controller: the only module that knows Qt and the engine.
+"""The GUI-thread controller of one training run: the only module that knows Qt and the loop.
 
-Threading rules (see STYLE.md):
+The run trains in a process of its own (:mod:`vg_desktop.training_process`); a receiver thread
+here turns what it sends into Qt signals, queued into the GUI thread. Threading rules (STYLE.md):
 
-* :class:`TrainingWorker` has no parent and lives in its own ``QThread``; its ``run`` loop owns the
-  :class:`~vg_desktop.engine.TrainingRun`. Nothing else touches the network.
-* Commands reach it through thread-safe state (``threading.Event`` flags and a lock-protected
-  mailbox), never through queued slots: a busy loop never processes its event queue.
-* It emits at most ~30 immutable :class:`~vg_desktop.snapshot.Snapshot` objects per second.
-* :class:`TrainingController` lives in the GUI thread, owns the worker and its thread, and
-  re-emits the worker's signals; widgets and tests connect to the controller only.
+* Nothing in the GUI process touches the network; commands go to the training loop as messages
+  and act at its next layer or step boundary (playing continues across a rebuild).
+* The loop sends at most ~30 immutable :class:`~vg_desktop.snapshot.Snapshot` objects a second;
+  the window's frame timer draws only the newest.
+* :class:`TrainingController` lives in the GUI thread and owns the process and the receiver
+  thread; widgets and tests connect to the controller only.
+
+``ISOLATION = "thread"`` runs the same loop in a thread of this process instead: tests that
+monkeypatch the engine to inject faults need it there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-import threading
-import time
-import traceback
-from collections import deque
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 
 import numpy as np
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from .engine import ExperimentConfig, StepStats, TrainingInterrupted, TrainingRun
-from .snapshot import DecisionGrid, HistoryRecorder, Snapshot, frozen, snapshot_from_stats
+from .engine import ExperimentConfig
+from .snapshot import Snapshot
+from .training_loop import TrainingLoop
 
-EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
-FRAME_INTERVAL = 1.0 / 30.0  # the pace of "steps per frame" speeds (the frame rate)
-DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
-DECISION_SHARE = 0.1  # the decision grid may use at most this share of the worker's time
-SHUTDOWN_PATIENCE_MS = 60_000  # after the first timeout, how long to wait for a slow step
-# The GUI thread shares the GIL with the workers. Each time it gives the GIL up (many Qt calls
-# do) it may wait a whole switch interval to get it back from a worker running Python code:
-# 5 ms by default, which adds up to hundreds of milliseconds per frame. 1 ms bounds it.
+ISOLATION = "process"  # or "thread": the loop in this process (fault-injection tests)
+SHUTDOWN_PATIENCE_MS = 60_000  # thread isolation: after the first timeout, wait for a slow step
+TERMINATE_GRACE_S = 1.0  # a training process that ignores "stop" is terminated, then killed
+# Thread isolation shares the GIL between the GUI thread and the loop. Each time the GUI thread
+# gives the GIL up (many Qt calls do) it may wait a whole switch interval to get it back: 5 ms
+# by default, which adds up to hundreds of milliseconds per frame. 1 ms bounds it.
 GIL_SWITCH_INTERVAL = 0.001
 
 log = logging.getLogger(__name__)
 
 
-def all_finite(stats: StepStats) -> bool:
-    """The loss, every gradient norm and every weight norm finite.
-
-    The weights are checked too: an infinite weight behind a saturating activation (sigmoid of
-    ±inf is 0 or 1) can leave the loss and the gradients finite while the network is broken.
-    """
-    return stats.finite and bool(np.all(np.isfinite(stats.weight_norms)))
-
-
-class DecisionGridBuilder:
-    """Evaluates the network on a grid over the data a chunk at a time.
-
-    For a 200-layer, 256-wide network one full grid costs as much as dozens of training steps, so
-    the worker interleaves chunks with training (and can stop between chunks) instead of blocking.
-    """
-
-    def __init__(self, run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> None:
-        lo = run.x.min(axis=0) - 0.5
-        hi = run.x.max(axis=0) + 0.5
-        self.xs = np.linspace(lo[0], hi[0], resolution)
-        self.ys = np.linspace(lo[1], hi[1], resolution)
-        gx, gy = np.meshgrid(self.xs, self.ys)
-        self.points = np.column_stack([gx.ravel(), gy.ravel()])
-        self.resolution = resolution
-        self._probs = np.empty((len(self.points), run.network.n_classes))
-        self._cursor = 0
-        # Points per chunk: about 20 MFLOP of matmuls, a few milliseconds.
-        cfg = run.config.network
-        flops_per_point = 2 * cfg.depth * cfg.width * cfg.width + 1
-        self.chunk = int(np.clip(2e7 / flops_per_point, 16, len(self.points)))
-
-    def advance(self, run: TrainingRun) -> DecisionGrid | None:
-        """Evaluate the next chunk; return the finished grid once every point is done."""
-        end = min(self._cursor + self.chunk, len(self.points))
-        self._probs[self._cursor : end] = run.network.predict_proba(self.points[self._cursor : end])
-        self._cursor = end
-        if end < len(self.points):
-            return None
-        self._cursor = 0
-        probs = np.nan_to_num(self._probs, nan=1.0 / self._probs.shape[1])
-        shape = (self.resolution, self.resolution)
-        return DecisionGrid(
-            frozen(self.xs),
-            frozen(self.ys),
-            frozen(np.argmax(probs, axis=1).reshape(shape), np.int64),
-            frozen(np.max(probs, axis=1).reshape(shape)),
-        )
+def refreeze(value):
+    """``value`` with every NumPy array in it read-only again (unpickling makes them writable)."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif is_dataclass(value) and not isinstance(value, type):
+        for f in fields(value):
+            refreeze(getattr(value, f.name))
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            refreeze(item)
+    return value
 
 
-def decision_grid(run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> DecisionGrid:
-    """The network's predicted class and its probability on a grid covering the data."""
-    builder = DecisionGridBuilder(run, resolution)
-    while (grid := builder.advance(run)) is None:
-        pass
-    return grid
+class _Pump(QObject):
+    """Runs in the receiver thread: forwards every message from the run as a queued signal."""
 
-
-class TrainingWorker(QObject):
-    """Trains in its own thread; controlled through thread-safe methods, reports by signal."""
-
-    snapshotReady = Signal(object)
-    stateChanged = Signal(str)  # "playing", "paused", "diverged"
-    errorOccurred = Signal(str, str)  # summary, traceback
-    weightsReady = Signal(object)  # dict of parameter arrays (copies)
+    received = Signal(str, object)
     finished = Signal()
 
-    def __init__(self, config: ExperimentConfig) -> None:
+    def __init__(self, source) -> None:
         super().__init__()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._playing = threading.Event()
-        self._wake = threading.Event()
-        self._pending_config: ExperimentConfig | None = config
-        self._pending_train = None
-        self._reset_requested = False
-        self._single_steps = 0
-        self._steps_per_frame: int | None = None  # None: as fast as the machine allows
-        self._max_steps: int | None = None  # stop conditions (None: never)
-        self._target_loss: float | None = None
-        self._weights_requested = False
-        self._pending_weights: dict | None = None
-        self._run: TrainingRun | None = None
-        self._run_id = 0
-        self._emitted_step = -1
-        self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
-        self._stop_message = ""  # why a stop condition paused the run; cleared by the next step
-        self._underflow_noted = False  # paused once for gradients that became exactly 0
+        self._source = source  # source(deliver) blocks, delivering messages, until the run ends
+        self.final_weights: dict | None = None  # the last weights sent (read after the end)
 
-    # ---------------------------------------------------------------- thread-safe commands
-    def play(self) -> None:
-        self._playing.set()
-        self._wake.set()
-
-    def pause(self) -> None:
-        self._playing.clear()
-        self._wake.set()
-
-    def request_step(self) -> None:
-        with self._lock:
-            self._single_steps += 1
-        self._wake.set()
-
-    def request_reset(self) -> None:
-        with self._lock:
-            self._reset_requested = True
-        self._wake.set()
-
-    def set_config(self, config: ExperimentConfig) -> None:
-        """Rebuild the network from ``config`` (at the next step boundary; playing continues)."""
-        with self._lock:
-            self._pending_config = config
-            # The new config carries its own training settings; an older pending change (say
-            # batch size 1) applied after it could contradict it (batch norm needs 2).
-            self._pending_train = None
-        self._wake.set()
-
-    def set_train(self, train) -> None:
-        """Apply learning rate, momentum or batch size to the running network."""
-        with self._lock:
-            self._pending_train = train
-        self._wake.set()
-
-    def set_steps_per_frame(self, steps: int | None) -> None:
-        with self._lock:
-            self._steps_per_frame = steps
-        self._wake.set()
-
-    def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
-        """Pause by itself after ``max_steps`` steps or once the loss is at most ``target_loss``."""
-        with self._lock:
-            self._max_steps, self._target_loss = max_steps, target_loss
-        self._wake.set()
-
-    def request_weights(self) -> None:
-        """Ask for a copy of the current parameters; they arrive by ``weightsReady``."""
-        with self._lock:
-            self._weights_requested = True
-        self._wake.set()
-
-    def set_config_with_weights(self, config: ExperimentConfig, weights: dict) -> None:
-        """Rebuild from ``config`` and load ``weights`` (already validated) into it."""
-        with self._lock:
-            self._pending_config = config
-            self._pending_train = None  # superseded, as in set_config
-            self._pending_weights = weights
-        self._wake.set()
-
-    def request_stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-
-    @property
-    def playing(self) -> bool:
-        return self._playing.is_set()
-
-    # ---------------------------------------------------------------- the loop
     @Slot()
     def run(self) -> None:
         try:
-            self._loop()
+            self._source(self._deliver)
         finally:
             self.finished.emit()
 
-    def final_weights(self) -> dict | None:
-        """The parameters once the loop has ended (call only after the thread finished)."""
-        return None if self._run is None else self._run.network.state_arrays()
+    def _deliver(self, kind: str, *payload) -> None:
+        if kind == "weights":
+            self.final_weights = payload[0]
+        self.received.emit(kind, payload)
 
-    def _loop(self) -> None:
-        recorder = HistoryRecorder()
-        builder: DecisionGridBuilder | None = None
-        grid: DecisionGrid | None = None
-        grid_stale = False  # the network changed since the last finished grid
-        last_stats: StepStats | None = None
-        last_emit = 0.0
-        next_chunk_at = 0.0
-        step_times: deque[float] = deque(maxlen=240)
-        frame_started = time.perf_counter()
-        steps_this_frame = 0
-        was_playing = False
-        while not self._stop.is_set():
+
+def _read_events(events):
+    """Source for a training process: read until it says "finished" or the pipe closes."""
+
+    def source(deliver) -> None:
+        while True:
             try:
-                with self._lock:
-                    config, self._pending_config = self._pending_config, None
-                    train, self._pending_train = self._pending_train, None
-                    reset, self._reset_requested = self._reset_requested, False
-                    single = self._single_steps > 0
-                    if single:
-                        self._single_steps -= 1
-                    speed = self._steps_per_frame
-                    max_steps, target_loss = self._max_steps, self._target_loss
-                    weights, self._pending_weights = self._pending_weights, None
-                    want_weights, self._weights_requested = self._weights_requested, False
-                if reset and config is None and self._run is not None:
-                    config = self._run.config
-                if config is not None:
-                    self._run = TrainingRun(config)
-                    self._run.network.interrupt = self._abandon_pass
-                    self._diverged_message = self._stop_message = ""
-                    self._underflow_noted = False
-                    if weights is not None:
-                        self._run.network.load_state_arrays(weights)
-                    self._run_id += 1
-                    recorder.take(config.network.depth)
-                    step_times.clear()
-                    builder, grid, grid_stale = DecisionGridBuilder(self._run), None, True
-                    last_stats = self._run.probe()
-                    # The first frame of a new network goes out at once; its grid follows.
-                    self._emit(last_stats, recorder, None, 0.0)
-                    last_emit = time.perf_counter()
-                    if not all_finite(last_stats):
-                        self._diverge(last_stats, recorder, None)
-                        continue
-                if train is not None and self._run is not None:
-                    self._run.set_train(train)
-                    self._emitted_step = -1  # paused: still confirm the new settings at once
-                if want_weights and self._run is not None:
-                    self.weightsReady.emit(self._run.network.state_arrays())
-                run = self._run
-                if run is None:
-                    self._idle()
-                    continue
-                if self._diverged_message and (self._playing.is_set() or single):
-                    # A diverged network only produces NaN: it needs a reset, not more steps.
-                    self._playing.clear()
-                    self.stateChanged.emit("diverged")
-                    continue
-                if not (self._playing.is_set() or single):
-                    if self._emitted_step != run.step_count or was_playing:
-                        # Just paused: show exactly where training stopped, at once.
-                        self._emit(last_stats, recorder, grid, 0.0)
-                        was_playing = False
-                        continue
-                    if grid_stale and builder is not None and all_finite(last_stats):
-                        # Paused: finish the decision regions chunk by chunk, then show them.
-                        finished = builder.advance(run)
-                        if finished is not None:
-                            grid, grid_stale = finished, False
-                            self._emit(last_stats, recorder, grid, 0.0)
-                        continue
-                    self._idle()
-                    continue
+                kind, payload = events.recv()
+            except (EOFError, OSError):
+                return
+            if kind == "finished":
+                return
+            deliver(kind, *refreeze(payload))
 
-                # Pace "steps per frame" speeds: after the frame's quota, wait for the next frame.
-                now = time.perf_counter()
-                if speed is not None and not single:
-                    if now - frame_started >= FRAME_INTERVAL:
-                        frame_started, steps_this_frame = now, 0
-                    if steps_this_frame >= speed:
-                        self._wake.wait(max(0.0, FRAME_INTERVAL - (now - frame_started)))
-                        self._wake.clear()
-                        continue
-                    steps_this_frame += 1
-
-                last_stats = run.step()
-                self._stop_message = ""
-                was_playing = self._playing.is_set()
-                grid_stale = True
-                recorder.add(run.step_count, last_stats)
-                now = time.perf_counter()
-                step_times.append(now)
-                if not all_finite(last_stats):
-                    self._diverge(last_stats, recorder, grid)
-                    continue
-                if max_steps is not None and run.step_count >= max_steps:
-                    stop_reason = f"Stopped after {run.step_count:,} steps (stop condition)."
-                elif target_loss is not None and last_stats.loss <= target_loss:
-                    stop_reason = (
-                        f"Stopped at step {run.step_count:,}: the loss reached "
-                        f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition)."
-                    )
-                else:
-                    stop_reason = self._underflow_reason(last_stats, run)
-                if stop_reason:
-                    self._playing.clear()
-                    self._stop_message = stop_reason
-                    self._emit(last_stats, recorder, grid, 0.0)
-                    self.stateChanged.emit("paused")
-                    last_emit = now
-                    continue
-                if now >= next_chunk_at:
-                    finished = builder.advance(run)
-                    cost = time.perf_counter() - now
-                    next_chunk_at = now + cost / DECISION_SHARE
-                    if finished is not None:
-                        grid, grid_stale = finished, False
-                if single or now - last_emit >= EMIT_INTERVAL:
-                    rate = 0.0
-                    if len(step_times) > 1:
-                        rate = (len(step_times) - 1) / max(step_times[-1] - step_times[0], 1e-9)
-                    self._emit(last_stats, recorder, grid, rate)
-                    last_emit = now
-            except TrainingInterrupted:
-                continue  # a stop, rebuild or reset arrived mid-step: the loop's top handles it
-            except Exception as exc:  # shown to the user; the app keeps running
-                self._playing.clear()
-                grid_stale = False  # do not retry the failing work in a loop
-                self.errorOccurred.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
-                self.stateChanged.emit("paused")
-                self._idle()
-
-    def _abandon_pass(self) -> bool:
-        """Checked by the network between layers: a step of a 200-layer, 256-wide network can
-        take seconds, and closing, rebuilding or resetting must not wait for it."""
-        return self._stop.is_set() or self._pending_config is not None or self._reset_requested
-
-    def _underflow_reason(self, stats: StepStats, run: TrainingRun) -> str:
-        """Pause once per network when a layer's gradient underflows to exactly 0.
-
-        Those layers can no longer learn: a numerical fault worth a pause and an explanation.
-        Play continues (the class may want to watch it); the bars mark them ▼ below the axis.
-        """
-        if self._underflow_noted:
-            return ""
-        zero = np.flatnonzero(np.asarray(stats.signal_grad_norms) == 0)
-        if zero.size == 0:
-            return ""
-        self._underflow_noted = True
-        depth = len(stats.signal_grad_norms)
-        layers = (
-            f"layers 1–{zero.size}"
-            if zero[-1] == zero.size - 1 and zero.size > 1
-            else f"{zero.size} of {depth} layers"
-        )
-        if run.config.network.dtype == "float32":
-            why = "it underflowed below the smallest float32 (about 1e-45)"
-            cure = "Switch Precision to float64, or try a cure (ReLU, residual, batch norm)."
-        else:
-            why = "below the smallest float64 (about 1e-308), or no unit passes a gradient"
-            cure = "A cure (ReLU, residual, batch norm, another initialization) brings it back."
-        return (
-            f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
-            f"({why}), so they stop learning. Press Play to go on. {cure}"
-        )
-
-    def _idle(self) -> None:
-        self._wake.wait(0.1)
-        self._wake.clear()
-
-    def _emit(
-        self, stats: StepStats, recorder: HistoryRecorder, grid, rate: float, message: str = ""
-    ) -> None:
-        run = self._run
-        diverged = bool(self._diverged_message)
-        message = self._diverged_message or message or self._stop_message
-        snap = snapshot_from_stats(
-            stats,
-            run_id=self._run_id,
-            step=run.step_count,
-            config=run.config,
-            data_x=self._frozen_data()[0],
-            data_y=self._frozen_data()[1],
-            history=recorder.take(run.config.network.depth),
-            decision=grid,
-            steps_per_second=rate,
-            diverged=diverged,
-            message=message,
-            playing=self._playing.is_set(),
-        )
-        self._emitted_step = run.step_count
-        self.snapshotReady.emit(snap)
-
-    def _frozen_data(self) -> tuple[np.ndarray, np.ndarray]:
-        run = self._run
-        cached = getattr(run, "_frozen_data", None)
-        if cached is None:
-            cached = (frozen(run.x), frozen(run.y, np.int64))
-            run._frozen_data = cached
-        return cached
-
-    def _diverge(self, stats: StepStats, recorder: HistoryRecorder, grid) -> None:
-        self._playing.clear()
-        step = self._run.step_count
-        message = (
-            f"at step {step} the loss, a gradient or a weight became NaN or infinite: the "
-            "gradients exploded. Lower the gain or the learning rate, then press Reset."
-        )
-        self._diverged_message = message
-        self._emit(stats, recorder, grid, 0.0)
-        self.stateChanged.emit("diverged")
+    return source
 
 
-_STARTED_THREADS: list[QThread] = []
+_CONTROLLERS: list[TrainingController] = []
 
 
-def running_worker_threads() -> list[QThread]:
-    """Worker threads still running (tests assert this is empty after every test)."""
-    _STARTED_THREADS[:] = [t for t in _STARTED_THREADS if t.isRunning()]
-    return list(_STARTED_THREADS)
+def running_workers() -> list[TrainingController]:
+    """Controllers whose run is still alive (tests assert this is empty after every test)."""
+    _CONTROLLERS[:] = [c for c in _CONTROLLERS if not c.is_finished()]
+    return list(_CONTROLLERS)
 
 
 class TrainingController(QObject):
-    """GUI-thread owner of the worker and its thread; the window talks to this object only."""
+    """GUI-thread owner of one run's training process and receiver thread."""
 
     snapshotReady = Signal(object)
     stateChanged = Signal(str)
@@ -441,23 +112,56 @@ class TrainingController(QObject):
     def __init__(self, config: ExperimentConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.config = config
-        self._thread = QThread()
-        self._thread.setObjectName("training-worker")
-        self._worker = TrainingWorker(config)
-        self._worker.moveToThread(self._thread)
-        self._thread.started.connect(self._worker.run)
-        self._worker.finished.connect(self._thread.quit)
-        # Bound methods of this GUI-thread object: the connections are queued into the GUI thread.
-        self._worker.snapshotReady.connect(self._on_snapshot)
-        self._worker.stateChanged.connect(self._on_state)
-        self._worker.errorOccurred.connect(self._on_error)
-        self._worker.weightsReady.connect(self._on_weights)
         self._state = "paused"
         self._weights_pending = False  # weights asked for and not yet delivered
-        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
-            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+        self._stopping = False
+        self._process = None
+        self._commands = None
+        self._loop: TrainingLoop | None = None
+        self._start(config)
+        _CONTROLLERS.append(self)
+
+    def _start(self, config: ExperimentConfig) -> None:
+        if ISOLATION == "thread":
+            self._loop = TrainingLoop(config, lambda *message: pump._deliver(*message))
+            pump = _Pump(lambda deliver: self._loop.run())
+            if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
+                sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+        else:
+            from .training_process import context, serve
+
+            ctx = context()
+            commands_in, self._commands = ctx.Pipe(duplex=False)
+            events, events_out = ctx.Pipe(duplex=False)
+            self._process = ctx.Process(
+                target=serve,
+                args=(commands_in, events_out, config),
+                name="vg-desktop-training",
+                daemon=True,
+            )
+            self._process.start()
+            commands_in.close()  # the child's ends: closed here, so either side sees an exit
+            events_out.close()
+            self._events = events
+            pump = _Pump(_read_events(events))
+        self._thread = QThread()
+        self._thread.setObjectName("training-receiver")
+        self._pump = pump
+        pump.moveToThread(self._thread)
+        self._thread.started.connect(pump.run)
+        # Direct: the GUI thread may be blocked in shutdown()'s wait, unable to run a queued quit.
+        pump.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
+        pump.received.connect(self._on_event)  # queued: this object lives in the GUI thread
+        self._thread.finished.connect(self._on_run_ended)
         self._thread.start()
-        _STARTED_THREADS.append(self._thread)
+
+    def _command(self, name: str, *args) -> None:
+        if self._loop is not None:
+            getattr(self._loop, name)(*args)
+            return
+        # A process that has ended takes no commands; _on_run_ended reports it and restarts.
+        with contextlib.suppress(BrokenPipeError, OSError):
+            self._commands.send((name, args))
 
     # ---------------------------------------------------------------- commands
     @property
@@ -469,22 +173,22 @@ class TrainingController(QObject):
         return self._state
 
     def play(self) -> None:
-        self._worker.play()
+        self._command("play")
         self._on_state("playing")
 
     def pause(self) -> None:
-        self._worker.pause()
+        self._command("pause")
         self._on_state("paused")
 
     def step(self) -> None:
         """One SGD step (pauses first, so the step is visible on its own)."""
         if self.playing:
             self.pause()
-        self._worker.request_step()
+        self._command("request_step")
 
     def reset(self) -> None:
         """Rebuild the current configuration from its seed: step 0 again, same numbers."""
-        self._worker.request_reset()
+        self._command("request_reset")
         if self._state == "diverged":
             self._on_state("paused")
 
@@ -492,53 +196,101 @@ class TrainingController(QObject):
         """Apply a new experiment: rebuild if the network or data changed, else retune."""
         old, self.config = self.config, config
         if config.network != old.network or config.data != old.data:
-            self._worker.set_config(config)
+            self._command("set_config", config)
         elif config.train != old.train:
-            self._worker.set_train(config.train)
+            self._command("set_train", config.train)
 
     def set_steps_per_frame(self, steps: int | None) -> None:
-        self._worker.set_steps_per_frame(steps)
+        self._command("set_steps_per_frame", steps)
 
     def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
-        self._worker.set_stop_conditions(max_steps, target_loss)
+        self._command("set_stop_conditions", max_steps, target_loss)
 
     def request_weights(self) -> None:
         self._weights_pending = True
-        self._worker.request_weights()
+        self._command("request_weights")
 
     def load(self, config: ExperimentConfig, weights: dict | None = None) -> None:
         """Rebuild from ``config`` (always), with ``weights`` loaded into the new network."""
         self.config = config
         if weights is None:
-            self._worker.set_config(config)
+            self._command("set_config", config)
         else:
-            self._worker.set_config_with_weights(config, weights)
+            self._command("set_config_with_weights", config, weights)
 
     def shutdown(self, timeout_ms: int = 3000) -> bool:
-        """Stop the worker and wait for its thread; True if it finished in time.
+        """Stop the run and wait for it; True if it ended in time.
 
-        A step in progress always completes, so a slow one (a huge network) is waited for
-        rather than abandoned: destroying a running QThread aborts the whole process. Weights
-        asked for (a save in progress) and not yet delivered are delivered here, so closing
-        during "Save with weights" still writes them.
+        A training process stops at its next layer boundary; one that does not within the
+        timeout is terminated. Weights asked for (a save in progress) and not yet delivered are
+        delivered here, so closing during "Save with weights" still writes them.
         """
-        self._worker.request_stop()
-        self._thread.quit()
+        self._stopping = True
+        self._command("request_stop")
         finished = self._thread.wait(timeout_ms)
-        if not finished:
+        if self._process is not None:
+            self._process.join(0 if not finished else TERMINATE_GRACE_S)
+            if self._process.is_alive():
+                log.warning("the training process did not stop; terminating it")
+                self._process.terminate()
+                self._process.join(TERMINATE_GRACE_S)
+                if self._process.is_alive():
+                    self._process.kill()
+                    self._process.join(TERMINATE_GRACE_S)
+            finished = self._thread.wait(timeout_ms) and not self._process.is_alive()
+            self._commands.close()
+            if finished:
+                self._events.close()
+        elif not finished:
             log.warning("the training worker is still finishing a step; waiting for it")
             finished = self._thread.wait(SHUTDOWN_PATIENCE_MS)
-        if finished and self._weights_pending:
-            weights = self._worker.final_weights()
-            if weights is not None:
-                self._on_weights(weights)
-        if finished and self._thread in _STARTED_THREADS:
-            _STARTED_THREADS.remove(self._thread)  # the app never prunes it otherwise
+        if finished and self._weights_pending and self._pump.final_weights is not None:
+            self._on_weights(self._pump.final_weights)
         return finished
 
+    def is_finished(self) -> bool:
+        """The run has ended: receiver thread finished and, with a process, the process gone."""
+        process_gone = self._process is None or not self._process.is_alive()
+        return self._thread.isFinished() and process_gone
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning() and (self._process is None or self._process.is_alive())
+
     @property
-    def thread(self) -> QThread:
-        return self._thread
+    def pid(self) -> int | None:
+        """The training process's id (None with thread isolation)."""
+        return None if self._process is None else self._process.pid
+
+    # ---------------------------------------------------------------- messages from the run
+    @Slot(str, object)
+    def _on_event(self, kind: str, payload: tuple) -> None:
+        if kind == "snapshot":
+            self._on_snapshot(payload[0])
+        elif kind == "state":
+            self._on_state(payload[0])
+        elif kind == "error":
+            self._on_error(*payload)
+        elif kind == "weights":
+            self._on_weights(payload[0])
+
+    @Slot()
+    def _on_run_ended(self) -> None:
+        """The receiver ended. Unless we stopped it, the training process died: say so, and
+        start a new one with the current configuration, so the app keeps working."""
+        if self._stopping or self._process is None:
+            return
+        self._process.join(TERMINATE_GRACE_S)
+        code = self._process.exitcode
+        self._commands.close()
+        self._events.close()
+        self._on_state("paused")
+        self._start(self.config)
+        self._on_error(
+            f"The training process stopped unexpectedly (exit code {code}); it was restarted "
+            "with the current settings.",
+            f"Training process {self._process.pid} replaced a process that ended with exit "
+            f"code {code}.",
+        )
 
     # ---------------------------------------------------------------- re-emitted signals
     @Slot(object)
@@ -557,6 +309,8 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_weights(self, weights: dict) -> None:
+        if not self._weights_pending:
+            return  # already delivered (at shutdown), or nobody asked
         self._weights_pending = False
         self.weightsReady.emit(weights)
 

@@ -16,9 +16,9 @@ def window(qtbot):
     # The worker builds the network and sends its first snapshot straight away.
     qtbot.waitUntil(lambda: win.frames_drawn > 0, timeout=5000)
     yield win
-    thread = win.controller.thread
+    controller = win.controller
     win.close()
-    assert thread.isFinished(), "closing the window must stop the worker thread"
+    assert controller.is_finished(), "closing the window must stop the worker thread"
 
 
 @pytest.fixture(autouse=True)
@@ -28,9 +28,20 @@ def _private_settings(tmp_path, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _no_running_worker_threads():
-    yield
-    from vg_desktop.worker import running_worker_threads
+def _training_isolation(request, monkeypatch):
+    """Tests marked ``in_process_training`` inject faults by monkeypatching the engine, which
+    only reaches a loop running in this process: theirs trains in a thread instead of a process
+    (the same TrainingLoop; only the transport differs)."""
+    if request.node.get_closest_marker("in_process_training"):
+        from vg_desktop import worker
 
-    running = running_worker_threads()
-    assert not running, f"test left worker threads running: {running}"
+        monkeypatch.setattr(worker, "ISOLATION", "thread")
+
+
+@pytest.fixture(autouse=True)
+def _no_running_workers():
+    yield
+    from vg_desktop.worker import running_workers
+
+    running = running_workers()
+    assert not running, f"test left training runs alive: {running}"

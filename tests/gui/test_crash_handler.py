@@ -67,6 +67,7 @@ def open_crash_dialogs() -> list[crash.CrashDialog]:
 
 
 # ---------------------------------------------------------------- worker exceptions
+@pytest.mark.in_process_training
 def test_an_exception_in_the_worker_is_shown_logged_and_survived(
     qtbot, window, log_file, monkeypatch
 ):

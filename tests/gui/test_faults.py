@@ -146,6 +146,7 @@ class Injector:
             monkeypatch.setattr(TrainingRun, "step", step)
 
 
+@pytest.mark.in_process_training
 @pytest.mark.parametrize(
     "where, value",
     [("data", np.nan), ("data", np.inf), ("weights", np.nan), ("weights", -np.inf)],

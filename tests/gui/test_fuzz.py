@@ -37,7 +37,7 @@ from PySide6.QtCore import QEventLoop, Qt, QTimer, QtMsgType
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QSpinBox
 
 from vg_desktop.lessons import builtin_lessons, load_lesson
-from vg_desktop.worker import running_worker_threads
+from vg_desktop.worker import running_workers
 
 DEFAULT_SEED = 20240601
 DEFAULT_ACTIONS = 2500  # about a minute on a busy two-core machine
@@ -354,9 +354,9 @@ def test_thousands_of_random_actions_keep_the_window_healthy(
                 walls.append(wall)
                 assert rt < RESPONSE_LIMIT_MS, f"GUI thread took {rt:.0f} ms ({where(i)})"
                 assert window.controls.config() == window.edited_run.config, where(i)
-                threads = running_worker_threads()
+                threads = running_workers()
                 assert len(threads) == len(window.runs()), f"{len(threads)} workers: {where(i)}"
-                assert all(r.controller.thread.isRunning() for r in window.runs()), where(i)
+                assert all(r.controller.is_running() for r in window.runs()), where(i)
                 warnings = [
                     r.message
                     for r in qtlog.records

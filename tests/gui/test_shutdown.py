@@ -26,19 +26,19 @@ from vg_desktop import files
 from vg_desktop.engine import ExperimentConfig, NetworkConfig
 from vg_desktop.engine.experiment import load_experiment
 from vg_desktop.engine.run import TrainingRun
-from vg_desktop.worker import running_worker_threads
+from vg_desktop.worker import running_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSE_LIMIT_S = 1.0  # the issue: gone within a second
 
 
 def close_and_time(window) -> float:
-    threads = [r.controller.thread for r in window.runs()]
+    controllers = [r.controller for r in window.runs()]
     started = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - started
-    assert all(t.isFinished() for t in threads), "a worker thread survived the close"
-    assert not running_worker_threads()
+    assert all(c.is_finished() for c in controllers), "a worker thread survived the close"
+    assert not running_workers()
     return elapsed
 
 
@@ -69,10 +69,11 @@ def test_closing_mid_run_with_a_and_b_training(qtbot, new_window):
     qtbot.waitUntil(
         lambda: all(r.latest is not None and r.latest.step > 20 for r in win.runs()), timeout=10_000
     )
-    assert len(running_worker_threads()) == 2
+    assert len(running_workers()) == 2
     assert close_and_time(win) < CLOSE_LIMIT_S
 
 
+@pytest.mark.in_process_training
 def test_closing_during_a_rebuild(qtbot, new_window, monkeypatch):
     building = threading.Event()
     real_init = TrainingRun.__init__
@@ -115,6 +116,7 @@ def test_closing_during_a_save_with_weights_still_writes_a_complete_pair(
     ], "no temporary file is left behind"
 
 
+@pytest.mark.in_process_training
 def test_closing_while_the_worker_is_raising(qtbot, new_window, monkeypatch):
     raised = threading.Event()
 
@@ -135,12 +137,12 @@ def test_quit_from_the_menu_closes_cleanly(qtbot, new_window):
     win = new_window()
     win.play()
     qtbot.waitUntil(lambda: win.run_a.latest.step > 10, timeout=10_000)
-    threads = [r.controller.thread for r in win.runs()]
+    controllers = [r.controller for r in win.runs()]
     started = time.perf_counter()
     win.quit_action.trigger()
     assert time.perf_counter() - started < CLOSE_LIMIT_S
     assert not win.isVisible()
-    assert all(t.isFinished() for t in threads)
+    assert all(c.is_finished() for c in controllers)
 
 
 # ---------------------------------------------------------------- the real process

@@ -1,0 +1,406 @@
+"""The training loop: builds, trains and measures one network, with no Qt at all.
+
+It runs in the training process (:mod:`vg_desktop.training_process`) or, for tests that inject
+faults into the engine, in a thread of the app's own process. Commands reach it through
+thread-safe state (``threading.Event`` flags and a lock-protected mailbox) from another thread of
+the same process; it reports through a ``send`` callback: immutable
+:class:`~vg_desktop.snapshot.Snapshot` objects, at most ~30 per second while training.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections import deque
+from collections.abc import Callable
+
+import numpy as np
+
+from .engine import ExperimentConfig, StepStats, TrainingInterrupted, TrainingRun
+from .snapshot import DecisionGrid, HistoryRecorder, frozen, snapshot_from_stats
+
+EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
+FRAME_INTERVAL = 1.0 / 30.0  # the pace of "steps per frame" speeds (the frame rate)
+DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
+DECISION_SHARE = 0.1  # the decision grid may use at most this share of the worker's time
+
+
+def all_finite(stats: StepStats) -> bool:
+    """The loss, every gradient norm and every weight norm finite.
+
+    The weights are checked too: an infinite weight behind a saturating activation (sigmoid of
+    ±inf is 0 or 1) can leave the loss and the gradients finite while the network is broken.
+    """
+    return stats.finite and bool(np.all(np.isfinite(stats.weight_norms)))
+
+
+class DecisionGridBuilder:
+    """Evaluates the network on a grid over the data a chunk at a time.
+
+    For a 200-layer, 256-wide network one full grid costs as much as dozens of training steps, so
+    the worker interleaves chunks with training (and can stop between chunks) instead of blocking.
+    """
+
+    def __init__(self, run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> None:
+        lo = run.x.min(axis=0) - 0.5
+        hi = run.x.max(axis=0) + 0.5
+        self.xs = np.linspace(lo[0], hi[0], resolution)
+        self.ys = np.linspace(lo[1], hi[1], resolution)
+        gx, gy = np.meshgrid(self.xs, self.ys)
+        self.points = np.column_stack([gx.ravel(), gy.ravel()])
+        self.resolution = resolution
+        self._probs = np.empty((len(self.points), run.network.n_classes))
+        self._cursor = 0
+        # Points per chunk: about 20 MFLOP of matmuls, a few milliseconds.
+        cfg = run.config.network
+        flops_per_point = 2 * cfg.depth * cfg.width * cfg.width + 1
+        self.chunk = int(np.clip(2e7 / flops_per_point, 16, len(self.points)))
+
+    def advance(self, run: TrainingRun) -> DecisionGrid | None:
+        """Evaluate the next chunk; return the finished grid once every point is done."""
+        end = min(self._cursor + self.chunk, len(self.points))
+        self._probs[self._cursor : end] = run.network.predict_proba(self.points[self._cursor : end])
+        self._cursor = end
+        if end < len(self.points):
+            return None
+        self._cursor = 0
+        probs = np.nan_to_num(self._probs, nan=1.0 / self._probs.shape[1])
+        shape = (self.resolution, self.resolution)
+        return DecisionGrid(
+            frozen(self.xs),
+            frozen(self.ys),
+            frozen(np.argmax(probs, axis=1).reshape(shape), np.int64),
+            frozen(np.max(probs, axis=1).reshape(shape)),
+        )
+
+
+def decision_grid(run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> DecisionGrid:
+    """The network's predicted class and its probability on a grid covering the data."""
+    builder = DecisionGridBuilder(run, resolution)
+    while (grid := builder.advance(run)) is None:
+        pass
+    return grid
+
+
+Send = Callable[..., None]
+
+
+class TrainingLoop:
+    """Trains until stopped; controlled through thread-safe methods, reports through ``send``.
+
+    ``send(kind, *payload)`` is called from the loop's thread only, with ``kind`` one of
+    ``"snapshot"`` (a :class:`Snapshot`), ``"state"`` (``"playing"``, ``"paused"`` or
+    ``"diverged"``), ``"error"`` (summary, traceback) and ``"weights"`` (a dict of arrays).
+    """
+
+    def __init__(self, config: ExperimentConfig, send: Send) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._playing = threading.Event()
+        self._wake = threading.Event()
+        self._pending_config: ExperimentConfig | None = config
+        self._pending_train = None
+        self._reset_requested = False
+        self._single_steps = 0
+        self._steps_per_frame: int | None = None  # None: as fast as the machine allows
+        self._max_steps: int | None = None  # stop conditions (None: never)
+        self._target_loss: float | None = None
+        self._weights_requested = False
+        self._pending_weights: dict | None = None
+        self._run: TrainingRun | None = None
+        self._run_id = 0
+        self._emitted_step = -1
+        self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
+        self._stop_message = ""  # why a stop condition paused the run; cleared by the next step
+        self._underflow_noted = False  # paused once for gradients that became exactly 0
+
+    # ---------------------------------------------------------------- thread-safe commands
+    def play(self) -> None:
+        self._playing.set()
+        self._wake.set()
+
+    def pause(self) -> None:
+        self._playing.clear()
+        self._wake.set()
+
+    def request_step(self) -> None:
+        with self._lock:
+            self._single_steps += 1
+        self._wake.set()
+
+    def request_reset(self) -> None:
+        with self._lock:
+            self._reset_requested = True
+        self._wake.set()
+
+    def set_config(self, config: ExperimentConfig) -> None:
+        """Rebuild the network from ``config`` (at the next step boundary; playing continues)."""
+        with self._lock:
+            self._pending_config = config
+            # The new config carries its own training settings; an older pending change (say
+            # batch size 1) applied after it could contradict it (batch norm needs 2).
+            self._pending_train = None
+        self._wake.set()
+
+    def set_train(self, train) -> None:
+        """Apply learning rate, momentum or batch size to the running network."""
+        with self._lock:
+            self._pending_train = train
+        self._wake.set()
+
+    def set_steps_per_frame(self, steps: int | None) -> None:
+        with self._lock:
+            self._steps_per_frame = steps
+        self._wake.set()
+
+    def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
+        """Pause by itself after ``max_steps`` steps or once the loss is at most ``target_loss``."""
+        with self._lock:
+            self._max_steps, self._target_loss = max_steps, target_loss
+        self._wake.set()
+
+    def request_weights(self) -> None:
+        """Ask for a copy of the current parameters; they arrive by ``weightsReady``."""
+        with self._lock:
+            self._weights_requested = True
+        self._wake.set()
+
+    def set_config_with_weights(self, config: ExperimentConfig, weights: dict) -> None:
+        """Rebuild from ``config`` and load ``weights`` (already validated) into it."""
+        with self._lock:
+            self._pending_config = config
+            self._pending_train = None  # superseded, as in set_config
+            self._pending_weights = weights
+        self._wake.set()
+
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    @property
+    def playing(self) -> bool:
+        return self._playing.is_set()
+
+    # ---------------------------------------------------------------- the loop
+    def run(self) -> None:
+        """Train until :meth:`request_stop`; weights asked for and not yet sent go out last."""
+        self._loop()
+        with self._lock:
+            want_weights, self._weights_requested = self._weights_requested, False
+        if want_weights and self._run is not None:
+            self._send("weights", self._run.network.state_arrays())
+
+    def _loop(self) -> None:
+        recorder = HistoryRecorder()
+        builder: DecisionGridBuilder | None = None
+        grid: DecisionGrid | None = None
+        grid_stale = False  # the network changed since the last finished grid
+        last_stats: StepStats | None = None
+        last_emit = 0.0
+        next_chunk_at = 0.0
+        step_times: deque[float] = deque(maxlen=240)
+        frame_started = time.perf_counter()
+        steps_this_frame = 0
+        was_playing = False
+        while not self._stop.is_set():
+            try:
+                with self._lock:
+                    config, self._pending_config = self._pending_config, None
+                    train, self._pending_train = self._pending_train, None
+                    reset, self._reset_requested = self._reset_requested, False
+                    single = self._single_steps > 0
+                    if single:
+                        self._single_steps -= 1
+                    speed = self._steps_per_frame
+                    max_steps, target_loss = self._max_steps, self._target_loss
+                    weights, self._pending_weights = self._pending_weights, None
+                    want_weights, self._weights_requested = self._weights_requested, False
+                if reset and config is None and self._run is not None:
+                    config = self._run.config
+                if config is not None:
+                    self._run = TrainingRun(config)
+                    self._run.network.interrupt = self._abandon_pass
+                    self._diverged_message = self._stop_message = ""
+                    self._underflow_noted = False
+                    if weights is not None:
+                        self._run.network.load_state_arrays(weights)
+                    self._run_id += 1
+                    recorder.take(config.network.depth)
+                    step_times.clear()
+                    builder, grid, grid_stale = DecisionGridBuilder(self._run), None, True
+                    last_stats = self._run.probe()
+                    # The first frame of a new network goes out at once; its grid follows.
+                    self._emit(last_stats, recorder, None, 0.0)
+                    last_emit = time.perf_counter()
+                    if not all_finite(last_stats):
+                        self._diverge(last_stats, recorder, None)
+                        continue
+                if train is not None and self._run is not None:
+                    self._run.set_train(train)
+                    self._emitted_step = -1  # paused: still confirm the new settings at once
+                if want_weights and self._run is not None:
+                    self._send("weights", self._run.network.state_arrays())
+                run = self._run
+                if run is None:
+                    self._idle()
+                    continue
+                if self._diverged_message and (self._playing.is_set() or single):
+                    # A diverged network only produces NaN: it needs a reset, not more steps.
+                    self._playing.clear()
+                    self._send("state", "diverged")
+                    continue
+                if not (self._playing.is_set() or single):
+                    if self._emitted_step != run.step_count or was_playing:
+                        # Just paused: show exactly where training stopped, at once.
+                        self._emit(last_stats, recorder, grid, 0.0)
+                        was_playing = False
+                        continue
+                    if grid_stale and builder is not None and all_finite(last_stats):
+                        # Paused: finish the decision regions chunk by chunk, then show them.
+                        finished = builder.advance(run)
+                        if finished is not None:
+                            grid, grid_stale = finished, False
+                            self._emit(last_stats, recorder, grid, 0.0)
+                        continue
+                    self._idle()
+                    continue
+
+                # Pace "steps per frame" speeds: after the frame's quota, wait for the next frame.
+                now = time.perf_counter()
+                if speed is not None and not single:
+                    if now - frame_started >= FRAME_INTERVAL:
+                        frame_started, steps_this_frame = now, 0
+                    if steps_this_frame >= speed:
+                        self._wake.wait(max(0.0, FRAME_INTERVAL - (now - frame_started)))
+                        self._wake.clear()
+                        continue
+                    steps_this_frame += 1
+
+                last_stats = run.step()
+                self._stop_message = ""
+                was_playing = self._playing.is_set()
+                grid_stale = True
+                recorder.add(run.step_count, last_stats)
+                now = time.perf_counter()
+                step_times.append(now)
+                if not all_finite(last_stats):
+                    self._diverge(last_stats, recorder, grid)
+                    continue
+                if max_steps is not None and run.step_count >= max_steps:
+                    stop_reason = f"Stopped after {run.step_count:,} steps (stop condition)."
+                elif target_loss is not None and last_stats.loss <= target_loss:
+                    stop_reason = (
+                        f"Stopped at step {run.step_count:,}: the loss reached "
+                        f"{last_stats.loss:.4f} ≤ {target_loss:g} (stop condition)."
+                    )
+                else:
+                    stop_reason = self._underflow_reason(last_stats, run)
+                if stop_reason:
+                    self._playing.clear()
+                    self._stop_message = stop_reason
+                    self._emit(last_stats, recorder, grid, 0.0)
+                    self._send("state", "paused")
+                    last_emit = now
+                    continue
+                if now >= next_chunk_at:
+                    finished = builder.advance(run)
+                    cost = time.perf_counter() - now
+                    next_chunk_at = now + cost / DECISION_SHARE
+                    if finished is not None:
+                        grid, grid_stale = finished, False
+                if single or now - last_emit >= EMIT_INTERVAL:
+                    rate = 0.0
+                    if len(step_times) > 1:
+                        rate = (len(step_times) - 1) / max(step_times[-1] - step_times[0], 1e-9)
+                    self._emit(last_stats, recorder, grid, rate)
+                    last_emit = now
+            except TrainingInterrupted:
+                continue  # a stop, rebuild or reset arrived mid-step: the loop's top handles it
+            except Exception as exc:  # shown to the user; the app keeps running
+                self._playing.clear()
+                grid_stale = False  # do not retry the failing work in a loop
+                self._send("error", f"{type(exc).__name__}: {exc}", traceback.format_exc())
+                self._send("state", "paused")
+                self._idle()
+
+    def _abandon_pass(self) -> bool:
+        """Checked by the network between layers: a step of a 200-layer, 256-wide network can
+        take seconds, and closing, rebuilding or resetting must not wait for it."""
+        return self._stop.is_set() or self._pending_config is not None or self._reset_requested
+
+    def _underflow_reason(self, stats: StepStats, run: TrainingRun) -> str:
+        """Pause once per network when a layer's gradient underflows to exactly 0.
+
+        Those layers can no longer learn: a numerical fault worth a pause and an explanation.
+        Play continues (the class may want to watch it); the bars mark them ▼ below the axis.
+        """
+        if self._underflow_noted:
+            return ""
+        zero = np.flatnonzero(np.asarray(stats.signal_grad_norms) == 0)
+        if zero.size == 0:
+            return ""
+        self._underflow_noted = True
+        depth = len(stats.signal_grad_norms)
+        layers = (
+            f"layers 1–{zero.size}"
+            if zero[-1] == zero.size - 1 and zero.size > 1
+            else f"{zero.size} of {depth} layers"
+        )
+        if run.config.network.dtype == "float32":
+            why = "it underflowed below the smallest float32 (about 1e-45)"
+            cure = "Switch Precision to float64, or try a cure (ReLU, residual, batch norm)."
+        else:
+            why = "below the smallest float64 (about 1e-308), or no unit passes a gradient"
+            cure = "A cure (ReLU, residual, batch norm, another initialization) brings it back."
+        return (
+            f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
+            f"({why}), so they stop learning. Press Play to go on. {cure}"
+        )
+
+    def _idle(self) -> None:
+        self._wake.wait(0.1)
+        self._wake.clear()
+
+    def _emit(
+        self, stats: StepStats, recorder: HistoryRecorder, grid, rate: float, message: str = ""
+    ) -> None:
+        run = self._run
+        diverged = bool(self._diverged_message)
+        message = self._diverged_message or message or self._stop_message
+        snap = snapshot_from_stats(
+            stats,
+            run_id=self._run_id,
+            step=run.step_count,
+            config=run.config,
+            data_x=self._frozen_data()[0],
+            data_y=self._frozen_data()[1],
+            history=recorder.take(run.config.network.depth),
+            decision=grid,
+            steps_per_second=rate,
+            diverged=diverged,
+            message=message,
+            playing=self._playing.is_set(),
+        )
+        self._emitted_step = run.step_count
+        self._send("snapshot", snap)
+
+    def _frozen_data(self) -> tuple[np.ndarray, np.ndarray]:
+        run = self._run
+        cached = getattr(run, "_frozen_data", None)
+        if cached is None:
+            cached = (frozen(run.x), frozen(run.y, np.int64))
+            run._frozen_data = cached
+        return cached
+
+    def _diverge(self, stats: StepStats, recorder: HistoryRecorder, grid) -> None:
+        self._playing.clear()
+        step = self._run.step_count
+        message = (
+            f"at step {step} the loss, a gradient or a weight became NaN or infinite: the "
+            "gradients exploded. Lower the gain or the learning rate, then press Reset."
+        )
+        self._diverged_message = message
+        self._emit(stats, recorder, grid, 0.0)
+        self._send("state", "diverged")
