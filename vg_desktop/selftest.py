@@ -1,8 +1,8 @@
 """``vg-desktop --self-test``: prove an installation works, headless, in under a minute.
 
 Opens the real window offscreen, trains several configurations for a few hundred steps while the
-frame timer draws, optionally saves a screenshot, closes the window and checks that the worker
-thread stopped. Any Qt warning, Python exception, missing frame or non-finite statistic makes it
+frame timer draws, optionally saves a screenshot, closes the window and checks that the training
+processes stopped. Any Qt warning, Python exception, missing frame or non-finite statistic makes it
 exit non-zero with the reason. ``--duration SECONDS`` keeps training and drawing that long: some
 binding-level defects (the PySide6 6.12.0 / Python 3.11 crash) only show after 10-20 s of emits.
 """
@@ -98,6 +98,10 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0, steps: 
         wait_until(app, lambda: window.frames_drawn > 0, 20, "the first frame")
         first_frame = time.monotonic() - started
         report.append(f"first frame after {first_frame:.2f} s")
+        pid = window.controller.pid
+        if pid is None or pid == os.getpid() or not window.controller.is_running():
+            raise SelfTestFailure("training is not running in a process of its own")
+        report.append(f"training process {pid} (window process {os.getpid()})")
         report.append(check_resources(window))
         rounds = 0
         while True:
@@ -141,7 +145,7 @@ def run_self_test(screenshot: Path | None = None, duration: float = 0.0, steps: 
         closed_at = time.monotonic()
         window.close()
         if not controller.is_finished():
-            raise SelfTestFailure("the worker thread was still running after the window closed")
+            raise SelfTestFailure("a training process was still running after the window closed")
         report.append(f"closed cleanly in {time.monotonic() - closed_at:.2f} s")
         if problems:
             raise SelfTestFailure("; ".join(problems))

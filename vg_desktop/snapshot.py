@@ -55,28 +55,40 @@ class HistoryChunk:
 
 
 class HistoryRecorder:
-    """Collects per-step rows in the worker until the next snapshot takes them."""
+    """Collects per-step rows in the worker until the next snapshot takes them.
+
+    It keeps only the per-layer vectors the history needs, never the step's
+    :class:`StepStats`: those hold every layer's pre-activations (1.6 MB a step at depth 100),
+    and keeping a few steps of them alive made each new step allocate fresh pages, about 10 %
+    slower.
+    """
+
+    FIELDS = (
+        "signal_grad_norms",
+        "weight_grad_norms",
+        "update_ratios",
+        "saturated_fractions",
+        "mean_derivatives",
+    )
 
     def __init__(self) -> None:
-        self._rows: list[tuple[int, StepStats]] = []
+        self._rows: list[tuple] = []
 
     def add(self, step: int, stats: StepStats) -> None:
-        self._rows.append((step, stats))
+        self._rows.append(
+            (step, stats.loss, stats.accuracy, *(getattr(stats, f) for f in self.FIELDS))
+        )
 
     def take(self, depth: int) -> HistoryChunk:
         rows, self._rows = self._rows, []
         if not rows:
             return HistoryChunk.empty(depth)
-        stats = [s for _, s in rows]
+        columns = list(zip(*rows, strict=True))
         return HistoryChunk(
-            steps=frozen([step for step, _ in rows], np.int64),
-            loss=frozen([s.loss for s in stats]),
-            accuracy=frozen([s.accuracy for s in stats]),
-            signal_grad_norms=frozen([s.signal_grad_norms for s in stats]),
-            weight_grad_norms=frozen([s.weight_grad_norms for s in stats]),
-            update_ratios=frozen([s.update_ratios for s in stats]),
-            saturated_fractions=frozen([s.saturated_fractions for s in stats]),
-            mean_derivatives=frozen([s.mean_derivatives for s in stats]),
+            steps=frozen(columns[0], np.int64),
+            loss=frozen(columns[1]),
+            accuracy=frozen(columns[2]),
+            **{name: frozen(columns[3 + i]) for i, name in enumerate(self.FIELDS)},
         )
 
 

@@ -3,9 +3,11 @@
 Opens the real window offscreen, keeps it training, and every few seconds reconfigures it at
 random (network, data, training settings, sometimes Compare A/B or a reset). Once per interval it
 prints the resident memory (``/proc/self/status`` VmRSS, or the peak from ``resource``), the
-thread count (``threading.active_count()`` and the tasks in ``/proc/self/task``) and the frames
-drawn. It exits 0 when memory and threads stayed flat, frames kept coming and nothing went wrong
-(no worker error, Qt warning or uncaught exception); else 1, with the reason.
+thread count (``threading.active_count()`` and the tasks in ``/proc/self/task``), the training
+processes (one per run, and their memory) and the frames drawn. It exits 0 when memory and
+threads stayed flat, there was never a training process more or less than runs, frames kept
+coming and nothing went wrong (no worker error, Qt warning or uncaught exception); else 1, with
+the reason.
 
 It uses a private settings file, so the user's remembered experiment is left alone. The last line
 of output is ``SOAK RESULT {json}`` for scripts (``tests/gui/test_soak.py`` reads it).
@@ -19,6 +21,7 @@ limit_blas_threads()  # before NumPy is imported (python -m vg_desktop.soak)
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import multiprocessing  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
 import sys  # noqa: E402
@@ -52,6 +55,19 @@ def rss_mb() -> float:
 
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / (1024.0 * 1024.0) if sys.platform == "darwin" else peak / 1024.0
+
+
+def process_rss_mb(pid: int | None) -> float:
+    """Resident memory of another process in MB (0 where unknown)."""
+    if pid is None:
+        return 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return 0.0
 
 
 def os_thread_count() -> int:
@@ -100,6 +116,8 @@ class Sample:
     os_threads: int
     python_threads: int
     runs: int
+    training_processes: int  # live child processes running training loops
+    training_rss_mb: float  # their resident memory, summed
     frames: int  # drawn during the interval
     steps: int  # run A's step count at the sample
 
@@ -131,10 +149,15 @@ def check(report: SoakReport) -> None:
             f"memory grew {growth:.0f} MB after warm-up ({steady[0].rss_mb:.0f} -> "
             f"{steady[-1].rss_mb:.0f} MB; limit {RSS_GROWTH_LIMIT_MB:.0f} MB)"
         )
-    # One worker thread per run: what is left must not change.
+    # One receiver thread per run: what is left must not change.
     base = {s.os_threads - s.runs for s in steady}
     if len(base) > 1:
         report.problems.append(f"the thread count drifted: {sorted(base)} besides the workers")
+    orphans = [s.minute for s in samples if s.training_processes != s.runs]
+    if orphans:
+        report.problems.append(
+            f"training processes did not match the runs at minute {orphans[0]:.2f}"
+        )
     python = {s.python_threads for s in steady}
     if len(python) > 1:
         report.problems.append(f"Python's thread count drifted: {sorted(python)}")
@@ -181,7 +204,7 @@ def run_soak(
             controllers = [r.controller for r in window.runs()]
             window.close()
             if any(not c.is_finished() for c in controllers):
-                report.errors.append("a worker thread was still running after the window closed")
+                report.errors.append("a training run was still alive after the window closed")
             sys.excepthook = previous_hook
             qInstallMessageHandler(None)
     check(report)
@@ -250,6 +273,10 @@ def _soak(
                 os_threads=os_thread_count(),
                 python_threads=threading.active_count(),
                 runs=len(window.runs()),
+                training_processes=len(multiprocessing.active_children()),
+                training_rss_mb=round(
+                    sum(process_rss_mb(r.controller.pid) for r in window.runs()), 1
+                ),
                 frames=window.frames_drawn - frames_at,
                 steps=window.run_a.latest.step if window.run_a.latest is not None else 0,
             )
@@ -258,7 +285,9 @@ def _soak(
             span, sampled_at = max(now - sampled_at, 1e-9), now
             out(
                 f"minute {sample.minute:6.2f}: RSS {sample.rss_mb:7.1f} MB, threads "
-                f"{sample.os_threads} (Python {sample.python_threads}, workers {sample.runs}), "
+                f"{sample.os_threads} (Python {sample.python_threads}), runs {sample.runs} in "
+                f"{sample.training_processes} training processes ({sample.training_rss_mb:.0f} "
+                "MB), "
                 f"{sample.frames} frames ({sample.frames / span:.0f}/s), "
                 f"{report.reconfigurations} reconfigurations"
             )

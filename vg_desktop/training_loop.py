@@ -23,7 +23,7 @@ from .snapshot import DecisionGrid, HistoryRecorder, frozen, snapshot_from_stats
 EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
 FRAME_INTERVAL = 1.0 / 30.0  # the pace of "steps per frame" speeds (the frame rate)
 DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
-DECISION_SHARE = 0.1  # the decision grid may use at most this share of the worker's time
+DECISION_SHARE = 0.05  # the decision grid may use at most this share of the training time
 
 
 def all_finite(stats: StepStats) -> bool:
@@ -94,7 +94,7 @@ class TrainingLoop:
     ``"diverged"``), ``"error"`` (summary, traceback) and ``"weights"`` (a dict of arrays).
     """
 
-    def __init__(self, config: ExperimentConfig, send: Send) -> None:
+    def __init__(self, config: ExperimentConfig, send: Send, first_run_id: int = 1) -> None:
         self._send = send
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -110,7 +110,7 @@ class TrainingLoop:
         self._weights_requested = False
         self._pending_weights: dict | None = None
         self._run: TrainingRun | None = None
-        self._run_id = 0
+        self._run_id = first_run_id - 1  # each rebuild or reset is a new run id
         self._emitted_step = -1
         self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
         self._stop_message = ""  # why a stop condition paused the run; cleared by the next step

@@ -20,6 +20,7 @@ import multiprocessing
 import signal
 import sys
 import threading
+import types
 from multiprocessing.connection import Connection
 
 from . import limit_blas_threads
@@ -59,7 +60,28 @@ def context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def serve(commands: Connection, events: Connection, config: ExperimentConfig) -> None:
+@contextlib.contextmanager
+def hidden_main_module():
+    """Start training processes with this around ``Process.start()``.
+
+    multiprocessing re-runs the caller's main script in every child it starts (to find the
+    target function there). The training process needs nothing from it, and a script or notebook
+    without an ``if __name__ == "__main__"`` guard that opens a window would open it again in
+    the child, which would start a child... A stand-in main module with no file or spec makes
+    the children skip it.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def serve(
+    commands: Connection, events: Connection, config: ExperimentConfig, first_run_id: int = 1
+) -> None:
     """The child's main function: train ``config`` until stopped."""
     # Ctrl+C in a terminal reaches the whole process group; the app decides when runs stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -72,7 +94,7 @@ def serve(commands: Connection, events: Connection, config: ExperimentConfig) ->
             except (BrokenPipeError, EOFError, OSError):
                 loop.request_stop()  # the app is gone
 
-    loop = TrainingLoop(config, send)
+    loop = TrainingLoop(config, send, first_run_id)
 
     def listen() -> None:
         while True:

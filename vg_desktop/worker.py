@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 from dataclasses import fields, is_dataclass, replace
 
 import numpy as np
@@ -30,7 +31,9 @@ from .training_loop import TrainingLoop
 
 ISOLATION = "process"  # or "thread": the loop in this process (fault-injection tests)
 SHUTDOWN_PATIENCE_MS = 60_000  # thread isolation: after the first timeout, wait for a slow step
+RUN_IDS_PER_PROCESS = 1_000_000_000
 TERMINATE_GRACE_S = 1.0  # a training process that ignores "stop" is terminated, then killed
+RESTART_MIN_LIFETIME_S = 1.0  # a process that died younger is not restarted (it would again)
 # Thread isolation shares the GIL between the GUI thread and the loop. Each time the GUI thread
 # gives the GIL up (many Qt calls do) it may wait a whole switch interval to get it back: 5 ms
 # by default, which adds up to hundreds of milliseconds per frame. 1 ms bounds it.
@@ -118,28 +121,40 @@ class TrainingController(QObject):
         self._process = None
         self._commands = None
         self._loop: TrainingLoop | None = None
+        self._starts = 0
+        # Settings a replacement process must be given again (see _on_run_ended).
+        self._pace: tuple = ("set_steps_per_frame", None)
+        self._stop_conditions: tuple = ("set_stop_conditions", None, None)
         self._start(config)
         _CONTROLLERS.append(self)
 
     def _start(self, config: ExperimentConfig) -> None:
+        # A replacement process numbers its runs after its predecessor's: the window tells runs
+        # apart by id (a new id starts a new history).
+        first_run_id = self._starts * RUN_IDS_PER_PROCESS + 1
+        self._starts += 1
         if ISOLATION == "thread":
-            self._loop = TrainingLoop(config, lambda *message: pump._deliver(*message))
+            self._loop = TrainingLoop(
+                config, lambda *message: pump._deliver(*message), first_run_id
+            )
             pump = _Pump(lambda deliver: self._loop.run())
             if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
                 sys.setswitchinterval(GIL_SWITCH_INTERVAL)
         else:
-            from .training_process import context, serve
+            from .training_process import context, hidden_main_module, serve
 
             ctx = context()
             commands_in, self._commands = ctx.Pipe(duplex=False)
             events, events_out = ctx.Pipe(duplex=False)
             self._process = ctx.Process(
                 target=serve,
-                args=(commands_in, events_out, config),
+                args=(commands_in, events_out, config, first_run_id),
                 name="vg-desktop-training",
                 daemon=True,
             )
-            self._process.start()
+            with hidden_main_module():
+                self._process.start()
+            self._started_at = time.monotonic()
             commands_in.close()  # the child's ends: closed here, so either side sees an exit
             events_out.close()
             self._events = events
@@ -201,10 +216,12 @@ class TrainingController(QObject):
             self._command("set_train", config.train)
 
     def set_steps_per_frame(self, steps: int | None) -> None:
-        self._command("set_steps_per_frame", steps)
+        self._pace = ("set_steps_per_frame", steps)
+        self._command(*self._pace)
 
     def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
-        self._command("set_stop_conditions", max_steps, target_loss)
+        self._stop_conditions = ("set_stop_conditions", max_steps, target_loss)
+        self._command(*self._stop_conditions)
 
     def request_weights(self) -> None:
         self._weights_pending = True
@@ -280,16 +297,29 @@ class TrainingController(QObject):
         if self._stopping or self._process is None:
             return
         self._process.join(TERMINATE_GRACE_S)
-        code = self._process.exitcode
+        code, pid = self._process.exitcode, self._process.pid
+        lived = time.monotonic() - self._started_at
         self._commands.close()
         self._events.close()
         self._on_state("paused")
+        if lived < RESTART_MIN_LIFETIME_S:
+            # Died at once: a new one would too. Leave the run stopped rather than loop.
+            self._stopping = True
+            self._on_error(
+                f"The training process could not start (exit code {code}). Training is off "
+                "until the app is restarted.",
+                f"Training process {pid} ended with exit code {code} {lived:.2f} s after it "
+                "started; see the terminal or the log for its output.",
+            )
+            return
         self._start(self.config)
+        self._command(*self._pace)
+        self._command(*self._stop_conditions)
         self._on_error(
             f"The training process stopped unexpectedly (exit code {code}); it was restarted "
             "with the current settings.",
-            f"Training process {self._process.pid} replaced a process that ended with exit "
-            f"code {code}.",
+            f"Training process {self._process.pid} replaced process {pid}, which ended with "
+            f"exit code {code} after {lived:.1f} s.",
         )
 
     # ---------------------------------------------------------------- re-emitted signals

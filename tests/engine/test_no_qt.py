@@ -12,7 +12,12 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 QT_ROOTS = ("PySide6", "shiboken6", "pyqtgraph", "PyQt5", "PyQt6", "PySide2", "qtpy")
 ENGINE_SOURCES = sorted((REPO_ROOT / "vg_desktop" / "engine").glob("*.py"))
-HEADLESS_SOURCES = [*ENGINE_SOURCES, REPO_ROOT / "vg_desktop" / "cli.py"]
+# The training process runs these: it must start without loading Qt (memory, start-up time).
+TRAINING_SOURCES = [
+    REPO_ROOT / "vg_desktop" / name
+    for name in ("training_process.py", "training_loop.py", "snapshot.py")
+]
+HEADLESS_SOURCES = [*ENGINE_SOURCES, REPO_ROOT / "vg_desktop" / "cli.py", *TRAINING_SOURCES]
 
 
 def _qt_modules_after(run_python, imports):
@@ -28,6 +33,10 @@ def _qt_modules_after(run_python, imports):
 
 def test_importing_engine_and_cli_loads_no_qt_module(run_python):
     assert _qt_modules_after(run_python, "vg_desktop.engine, vg_desktop.cli") == []
+
+
+def test_the_training_process_loads_no_qt_module(run_python):
+    assert _qt_modules_after(run_python, "vg_desktop.training_process") == []
 
 
 def test_the_import_check_detects_qt(run_python):

@@ -11,7 +11,9 @@ exception capture for themselves (``qt_no_exception_capture``).
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -23,7 +25,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QLabel, QMessageBox
 
-from vg_desktop import crash
+from vg_desktop import crash, worker
 from vg_desktop.engine.run import TrainingRun
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,6 +107,50 @@ def test_an_exception_in_the_worker_is_shown_logged_and_survived(
         timeout=10_000,
     )
     window.pause()
+
+
+def test_a_training_process_that_dies_is_reported_replaced_and_trains_on(qtbot, window, log_file):
+    """Killed from outside (out of memory, a task manager): the window says so, a new process
+    takes over with the same settings and the class goes on."""
+    controller = window.run_a.controller
+    window.controls.stop_after.setValue(1500)  # a setting the new process must get again
+    window.play()
+    qtbot.waitUntil(lambda: window.run_a.latest.step > 5, timeout=10_000)
+    qtbot.wait(int(1000 * worker.RESTART_MIN_LIFETIME_S) + 100)  # not a failure to start
+    old_pid, old_run = controller.pid, window.run_a.latest.run_id
+    with qtbot.waitSignal(controller.errorOccurred, timeout=5000) as blocker:
+        os.kill(old_pid, signal.SIGKILL)
+    assert "training process stopped unexpectedly" in blocker.args[0]
+    assert controller.pid not in (None, old_pid) and controller.is_running()
+    assert not controller.playing
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "stopped unexpectedly" in boxes[0].text()
+    assert "training process stopped unexpectedly" in log_text(log_file)
+    boxes[0].close()
+    window.play()
+    qtbot.waitUntil(
+        lambda: window.run_a.latest.run_id != old_run and window.run_a.latest.step > 5,
+        timeout=10_000,
+    )
+    assert window.run_a.latest.config == window.run_a.config
+    assert window.run_a.history.steps[0] <= 1, "the new run starts a new history"
+    # The stop condition reached the new process: it pauses by itself at step 1500.
+    qtbot.waitUntil(lambda: not controller.playing, timeout=30_000)
+    assert window.run_a.latest.step == 1500
+
+
+def test_a_training_process_that_dies_at_once_is_not_restarted_in_a_loop(qtbot, window, log_file):
+    controller = window.run_a.controller
+    with qtbot.waitSignal(controller.errorOccurred, timeout=5000) as blocker:
+        os.kill(controller.pid, signal.SIGKILL)
+    assert "could not start" in blocker.args[0]
+    qtbot.wait(300)
+    assert not controller.is_running() and not multiprocessing.active_children()
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1 and "could not start" in boxes[0].text()
+    boxes[0].close()
+    window.play()  # harmless: no process takes the command
+    qtbot.wait(100)
 
 
 # ---------------------------------------------------------------- the crash dialog

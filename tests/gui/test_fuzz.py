@@ -5,7 +5,7 @@ Every action is something a user can do: set any control to any value its widget
 toggle A/B, edit A or B, copy A to B, set up a lesson step, change the view. After each action:
 
 * the GUI thread answers a zero-delay timer within 200 ms;
-* exactly one worker thread runs per run (1, or 2 with A/B on);
+* exactly one training process runs per run (1, or 2 with A/B on), each with its receiver;
 * the controls show the edited run's configuration;
 * no Qt warning, Python exception or error log has appeared;
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import multiprocessing
 import random
 import re
 import time
@@ -354,9 +355,11 @@ def test_thousands_of_random_actions_keep_the_window_healthy(
                 walls.append(wall)
                 assert rt < RESPONSE_LIMIT_MS, f"GUI thread took {rt:.0f} ms ({where(i)})"
                 assert window.controls.config() == window.edited_run.config, where(i)
-                threads = running_workers()
-                assert len(threads) == len(window.runs()), f"{len(threads)} workers: {where(i)}"
+                workers = running_workers()
+                assert len(workers) == len(window.runs()), f"{len(workers)} workers: {where(i)}"
                 assert all(r.controller.is_running() for r in window.runs()), where(i)
+                children = multiprocessing.active_children()
+                assert len(children) == len(window.runs()), f"{children}: {where(i)}"
                 warnings = [
                     r.message
                     for r in qtlog.records

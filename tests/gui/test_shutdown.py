@@ -10,6 +10,7 @@ still running" (the abort a forgotten worker causes).
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -37,8 +38,9 @@ def close_and_time(window) -> float:
     started = time.perf_counter()
     window.close()
     elapsed = time.perf_counter() - started
-    assert all(c.is_finished() for c in controllers), "a worker thread survived the close"
+    assert all(c.is_finished() for c in controllers), "a training run survived the close"
     assert not running_workers()
+    assert not multiprocessing.active_children(), "a training process survived the close"
     return elapsed
 
 
@@ -70,6 +72,8 @@ def test_closing_mid_run_with_a_and_b_training(qtbot, new_window):
         lambda: all(r.latest is not None and r.latest.step > 20 for r in win.runs()), timeout=10_000
     )
     assert len(running_workers()) == 2
+    pids = {r.controller.pid for r in win.runs()}
+    assert len(pids) == 2 and os.getpid() not in pids, "each run trains in a process of its own"
     assert close_and_time(win) < CLOSE_LIMIT_S
 
 
