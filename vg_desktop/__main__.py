@@ -23,6 +23,9 @@ def main(argv: list[str] | None = None) -> int:
         from .cli import main as cli_main
 
         return cli_main(args[1:])
+    from .training_process import prestart
+
+    prestart()  # the training processes' fork server starts while Qt and the window load
     from .app import main as app_main
 
     return app_main(args)

@@ -60,6 +60,20 @@ def context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
+def prestart() -> None:
+    """Start the fork server now, in the background: the app calls this before importing Qt.
+
+    The server imports NumPy and the engine once (about 0.15 s); started this early, that
+    overlaps the app's own start-up instead of delaying the first frame.
+    """
+    ctx = context()
+    if ctx.get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        with hidden_main_module():
+            forkserver.ensure_running()
+
+
 @contextlib.contextmanager
 def hidden_main_module():
     """Start training processes with this around ``Process.start()``.
