@@ -15,8 +15,8 @@ ORG_NAME = "Vanishing Gradient Lab"
 def limit_blas_threads() -> None:
     """Use one BLAS thread per calling thread; call before NumPy is first imported.
 
-    The app trains in worker threads (two with Compare A/B) on matrices of at most 256 columns.
-    A multi-threaded OpenBLAS called from two threads at once oversubscribes the cores and
+    The app trains in one process per run (two with Compare A/B) on matrices of at most 256
+    columns. A multi-threaded OpenBLAS in each of two runs at once oversubscribes the cores and
     spin-waits: on two cores both runs slowed about tenfold, closing or leaving A/B waited seconds
     for a step, and the GUI thread starved. Single-threaded BLAS is also faster for the small
     default networks. An explicit environment setting wins.

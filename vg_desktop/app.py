@@ -1,9 +1,9 @@
 """The main window: controls, the views, menus, status bar and the frame timer.
 
 Data flow: :class:`ControlPanel` emits a config -> the edited run's :class:`TrainingController`
-(worker thread) trains and emits snapshots -> :class:`RunSlot` keeps the newest and appends its
-history -> the 30 Hz frame timer draws the newest snapshot once. With *Compare A/B* on, a second
-run B trains on the same data and seed, and the bars and loss curves show both.
+(the run trains in a process of its own) sends snapshots -> :class:`RunSlot` keeps the newest
+and appends its history -> the 30 Hz frame timer draws the newest snapshot once. With *Compare
+A/B* on, a second run B trains on the same data and seed, and the bars and loss curves show both.
 """
 
 from __future__ import annotations
@@ -57,10 +57,9 @@ from .widgets.lesson_panel import LessonPanel
 
 log = logging.getLogger(__name__)
 
-# 30 frames per second. Painting holds Python's GIL, which the training thread needs between
-# NumPy calls: at 60 Hz the window drew ~21 frames/s and trained 36 steps/s at depth 100; at 30 Hz
-# it draws ~27 frames/s and trains ~130 steps/s (benchmarks/gui.py, 2 cores). Bars still animate
-# smoothly.
+# 30 frames per second: a frame costs the GUI thread ~13 ms to draw and paint at depth 100
+# (benchmarks/gui.py), so 30 Hz keeps the window to about half a core and leaves the other to
+# training on a two-core classroom machine. Bars still animate smoothly.
 FRAME_MS = 33
 FRAME_DUTY = 2.5  # after a frame that took t seconds to draw, skip frames for 2.5 t (paint too)
 QUANTITIES = [

@@ -133,32 +133,22 @@ class TrainingController(QObject):
         # apart by id (a new id starts a new history).
         first_run_id = self._starts * RUN_IDS_PER_PROCESS + 1
         self._starts += 1
-        if ISOLATION == "thread":
+        pump = None
+        if ISOLATION == "process":
+            try:
+                pump = self._start_process(config, first_run_id)
+            except (OSError, RuntimeError, ValueError) as exc:
+                # A locked-down machine may forbid child processes or local sockets: train in a
+                # thread instead (slower while painting, but the class goes on).
+                log.warning("could not start a training process (%s); training in a thread", exc)
+                self._process = None
+        if pump is None:
             self._loop = TrainingLoop(
                 config, lambda *message: pump._deliver(*message), first_run_id
             )
             pump = _Pump(lambda deliver: self._loop.run())
             if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
                 sys.setswitchinterval(GIL_SWITCH_INTERVAL)
-        else:
-            from .training_process import context, hidden_main_module, serve
-
-            ctx = context()
-            commands_in, self._commands = ctx.Pipe(duplex=False)
-            events, events_out = ctx.Pipe(duplex=False)
-            self._process = ctx.Process(
-                target=serve,
-                args=(commands_in, events_out, config, first_run_id),
-                name="vg-desktop-training",
-                daemon=True,
-            )
-            with hidden_main_module():
-                self._process.start()
-            self._started_at = time.monotonic()
-            commands_in.close()  # the child's ends: closed here, so either side sees an exit
-            events_out.close()
-            self._events = events
-            pump = _Pump(_read_events(events))
         self._thread = QThread()
         self._thread.setObjectName("training-receiver")
         self._pump = pump
@@ -169,6 +159,28 @@ class TrainingController(QObject):
         pump.received.connect(self._on_event)  # queued: this object lives in the GUI thread
         self._thread.finished.connect(self._on_run_ended)
         self._thread.start()
+
+    def _start_process(self, config: ExperimentConfig, first_run_id: int) -> _Pump:
+        from .training_process import context, hidden_main_module, serve
+
+        ctx = context()
+        commands_in, commands = ctx.Pipe(duplex=False)
+        events, events_out = ctx.Pipe(duplex=False)
+        process = ctx.Process(
+            target=serve,
+            args=(commands_in, events_out, config, first_run_id),
+            name="vg-desktop-training",
+            daemon=True,
+        )
+        try:
+            with hidden_main_module():
+                process.start()
+        finally:
+            commands_in.close()  # the child's ends: closed here, so either side sees an exit
+            events_out.close()
+        self._process, self._commands, self._events = process, commands, events
+        self._started_at = time.monotonic()
+        return _Pump(_read_events(events))
 
     def _command(self, name: str, *args) -> None:
         if self._loop is not None:

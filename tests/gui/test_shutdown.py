@@ -265,3 +265,25 @@ def test_quit_from_the_menu_of_the_real_app_exits_within_a_second(tmp_path):
     # time.monotonic() is one system-wide clock, so the two processes' readings compare.
     assert ended - quit_at < CLOSE_LIMIT_S, f"exited {ended - quit_at:.2f} s after Quit"
     assert "quit (status 0)" in (tmp_path / "vg-desktop.log").read_text(encoding="utf-8")
+
+
+def test_where_no_training_process_can_start_training_runs_in_a_thread(
+    qtbot, monkeypatch, caplog
+):
+    """A locked-down machine (no fork, no local sockets): the app falls back to a thread."""
+    from vg_desktop import training_process
+    from vg_desktop.app import MainWindow
+
+    def refuse():
+        raise OSError("child processes are not allowed here")
+
+    monkeypatch.setattr(training_process, "context", refuse)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.frames_drawn > 0, timeout=10_000)
+    assert win.controller.pid is None and not multiprocessing.active_children()
+    assert "could not start a training process" in caplog.text
+    win.play()
+    qtbot.waitUntil(lambda: win.run_a.latest.step > 5, timeout=10_000)
+    assert close_and_time(win) < CLOSE_LIMIT_S
