@@ -267,9 +267,7 @@ def test_quit_from_the_menu_of_the_real_app_exits_within_a_second(tmp_path):
     assert "quit (status 0)" in (tmp_path / "vg-desktop.log").read_text(encoding="utf-8")
 
 
-def test_where_no_training_process_can_start_training_runs_in_a_thread(
-    qtbot, monkeypatch, caplog
-):
+def test_where_no_training_process_can_start_training_runs_in_a_thread(qtbot, monkeypatch, caplog):
     """A locked-down machine (no fork, no local sockets): the app falls back to a thread."""
     from vg_desktop import training_process
     from vg_desktop.app import MainWindow
