@@ -26,7 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from .engine import ExperimentConfig
-from .snapshot import Snapshot
+from .snapshot import DecisionGrid, Snapshot
 from .training_loop import TrainingLoop
 
 ISOLATION = "process"  # or "thread": the loop in this process (fault-injection tests)
@@ -79,10 +79,20 @@ class _Pump(QObject):
         self.received.emit(kind, payload)
 
 
+def same_grid(a: DecisionGrid, b: DecisionGrid) -> bool:
+    return all(np.array_equal(getattr(a, f.name), getattr(b, f.name)) for f in fields(a))
+
+
 def _read_events(events):
-    """Source for a training process: read until it says "finished" or the pipe closes."""
+    """Source for a training process: read until it says "finished" or the pipe closes.
+
+    Every snapshot carries the newest decision grid, and unpickling makes a new object of it
+    each time; the window redraws the decision regions only when the grid object changes, so an
+    unchanged grid is handed on as the object that came before.
+    """
 
     def source(deliver) -> None:
+        grid: DecisionGrid | None = None
         while True:
             try:
                 kind, payload = events.recv()
@@ -90,7 +100,13 @@ def _read_events(events):
                 return
             if kind == "finished":
                 return
-            deliver(kind, *refreeze(payload))
+            payload = refreeze(payload)
+            if kind == "snapshot" and payload[0].decision is not None:
+                if grid is not None and same_grid(payload[0].decision, grid):
+                    payload = (replace(payload[0], decision=grid),)
+                else:
+                    grid = payload[0].decision
+            deliver(kind, *payload)
 
     return source
 

@@ -299,3 +299,22 @@ def test_closing_during_a_multi_second_step_of_the_largest_network(qtbot):
     elapsed = time.perf_counter() - started
     assert controller.is_finished()
     assert elapsed < 1.0, f"closing took {elapsed:.2f} s"
+
+
+def test_an_unchanged_decision_grid_arrives_as_the_same_object(qtbot, window):
+    """The window redraws the decision regions when the grid object changes: a grid that came
+    through the training process's pipe again, unchanged, must not look new."""
+    from vg_desktop.worker import same_grid
+
+    snapshots = []
+    window.run_a.controller.snapshotReady.connect(snapshots.append)
+    window.play()
+    qtbot.waitUntil(
+        lambda: len([s for s in snapshots if s.decision is not None]) > 30, timeout=20_000
+    )
+    window.pause()
+    grids = [s.decision for s in snapshots if s.decision is not None]
+    assert len({id(g) for g in grids}) < len(grids)
+    for before, after in zip(grids, grids[1:], strict=False):
+        assert (before is after) == same_grid(before, after)
+    assert not grids[-1].confidence.flags.writeable
