@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 
 import numpy as np
@@ -315,6 +316,6 @@ def test_an_unchanged_decision_grid_arrives_as_the_same_object(qtbot, window):
     window.pause()
     grids = [s.decision for s in snapshots if s.decision is not None]
     assert len({id(g) for g in grids}) < len(grids)
-    for before, after in zip(grids, grids[1:], strict=False):
+    for before, after in itertools.pairwise(grids):
         assert (before is after) == same_grid(before, after)
     assert not grids[-1].confidence.flags.writeable
