@@ -25,7 +25,10 @@ def main(argv: list[str] | None = None) -> int:
         return cli_main(args[1:])
     from .training_process import prestart
 
-    prestart()  # the training processes' fork server starts while Qt and the window load
+    try:
+        prestart()  # the training processes' fork server starts while Qt and the window load
+    except Exception as exc:  # training falls back to a thread when no process can start
+        print(f"vg-desktop: no training processes ({exc}); training in a thread", file=sys.stderr)
     from .app import main as app_main
 
     return app_main(args)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import weakref
 import zipfile
 from pathlib import Path
 
@@ -44,6 +45,10 @@ EXPORT_TARGETS = {
     "Run history, CSV (*.csv)": ("history", ".csv"),
     "Run history, JSON (*.json)": ("history", ".json"),
 }
+
+
+# controller -> the slot that writes the weights it was asked for (at most one at a time)
+_WEIGHT_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def weights_path(path: Path) -> Path:
@@ -212,8 +217,14 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
         return False
     if with_weights:
         controller = window.run_a.controller
+        # A request whose weights never came (its training process died) must not write this
+        # file's weights under the earlier file's name.
+        stale = _WEIGHT_WRITERS.pop(controller, None)
+        if stale is not None:
+            controller.weightsReady.disconnect(stale)
 
         def write_weights(arrays: dict) -> None:
+            _WEIGHT_WRITERS.pop(controller, None)
             controller.weightsReady.disconnect(write_weights)
             try:
                 import io
@@ -226,6 +237,7 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
                 show_error(window, "Cannot save the weights", str(exc))
 
         controller.weightsReady.connect(write_weights)
+        _WEIGHT_WRITERS[controller] = write_weights
         controller.request_weights()
     elif weights_path(path).exists():
         # Weights saved earlier beside this name belong to an older state: drop them, so that

@@ -115,6 +115,8 @@ class Sample:
     rss_mb: float
     os_threads: int
     python_threads: int
+    run_threads: int  # threads the runs own: a receiver each, and a sender per training process
+    run_python_threads: int  # of those, Python threads (the senders)
     runs: int
     training_processes: int  # live child processes running training loops
     training_rss_mb: float  # their resident memory, summed
@@ -149,8 +151,8 @@ def check(report: SoakReport) -> None:
             f"memory grew {growth:.0f} MB after warm-up ({steady[0].rss_mb:.0f} -> "
             f"{steady[-1].rss_mb:.0f} MB; limit {RSS_GROWTH_LIMIT_MB:.0f} MB)"
         )
-    # One receiver thread per run: what is left must not change.
-    base = {s.os_threads - s.runs for s in steady}
+    # Besides the threads the runs own, nothing may come and go.
+    base = {s.os_threads - s.run_threads for s in steady}
     if len(base) > 1:
         report.problems.append(f"the thread count drifted: {sorted(base)} besides the workers")
     orphans = [s.minute for s in samples if s.training_processes != s.runs]
@@ -158,7 +160,7 @@ def check(report: SoakReport) -> None:
         report.problems.append(
             f"training processes did not match the runs at minute {orphans[0]:.2f}"
         )
-    python = {s.python_threads for s in steady}
+    python = {s.python_threads - s.run_python_threads for s in steady}
     if len(python) > 1:
         report.problems.append(f"Python's thread count drifted: {sorted(python)}")
     stalled = [s.minute for s in samples if s.frames == 0]
@@ -272,6 +274,8 @@ def _soak(
                 rss_mb=round(rss_mb(), 1),
                 os_threads=os_thread_count(),
                 python_threads=threading.active_count(),
+                run_threads=sum(2 if r.controller.pid else 1 for r in window.runs()),
+                run_python_threads=sum(1 for r in window.runs() if r.controller.pid),
                 runs=len(window.runs()),
                 training_processes=len(multiprocessing.active_children()),
                 training_rss_mb=round(

@@ -20,6 +20,7 @@ import multiprocessing
 import signal
 import sys
 import threading
+import traceback
 import types
 from multiprocessing.connection import Connection
 
@@ -99,6 +100,8 @@ def serve(
     """The child's main function: train ``config`` until stopped."""
     # Ctrl+C in a terminal reaches the whole process group; the app decides when runs stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The listener thread shares the GIL with the training loop: let it in within 1 ms.
+    sys.setswitchinterval(0.001)
     send_lock = threading.Lock()
 
     def send(kind: str, *payload) -> None:
@@ -117,6 +120,10 @@ def serve(
             except (EOFError, OSError):
                 loop.request_stop()
                 return
+            except Exception:  # an unreadable command: stop, and the app restarts the run
+                traceback.print_exc()
+                loop.request_stop()
+                return
             if name in COMMANDS:
                 getattr(loop, name)(*args)
             if name == "request_stop":
@@ -129,4 +136,5 @@ def serve(
         with contextlib.suppress(BrokenPipeError, EOFError, OSError):
             events.send(("finished", ()))
         events.close()
-    sys.stdout.flush()
+    if sys.stdout is not None:  # None in a windowed Windows build
+        sys.stdout.flush()

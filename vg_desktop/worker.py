@@ -16,9 +16,10 @@ monkeypatch the engine to inject faults need it there.
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import queue
 import sys
+import threading
 import time
 from dataclasses import fields, is_dataclass, replace
 
@@ -33,7 +34,8 @@ ISOLATION = "process"  # or "thread": the loop in this process (fault-injection 
 SHUTDOWN_PATIENCE_MS = 60_000  # thread isolation: after the first timeout, wait for a slow step
 RUN_IDS_PER_PROCESS = 1_000_000_000
 TERMINATE_GRACE_S = 1.0  # a training process that ignores "stop" is terminated, then killed
-RESTART_MIN_LIFETIME_S = 1.0  # a process that died younger is not restarted (it would again)
+MAX_RESTARTS = 3  # a training process that dies this often within RESTART_WINDOW_S stays dead
+RESTART_WINDOW_S = 60.0
 # Thread isolation shares the GIL between the GUI thread and the loop. Each time the GUI thread
 # gives the GIL up (many Qt calls do) it may wait a whole switch interval to get it back: 5 ms
 # by default, which adds up to hundreds of milliseconds per frame. 1 ms bounds it.
@@ -98,6 +100,9 @@ def _read_events(events):
                 kind, payload = events.recv()
             except (EOFError, OSError):
                 return
+            except Exception:  # a message that cannot be read: treat the run as ended
+                log.exception("unreadable message from the training process")
+                return
             if kind == "finished":
                 return
             payload = refreeze(payload)
@@ -111,13 +116,27 @@ def _read_events(events):
     return source
 
 
+def _send_commands(outbox: queue.SimpleQueue, commands) -> None:
+    """The sender thread: writes commands to the pipe in order, so the GUI thread never waits
+    on it (loading weights sends up to ~100 MB; a stuck child could fill the pipe)."""
+    while (item := outbox.get()) is not None:
+        try:
+            commands.send(item)
+        except (BrokenPipeError, OSError):
+            return  # the process has ended; _on_run_ended reports it
+        except Exception:
+            log.exception("could not send %s to the training process", item[0])
+
+
 _CONTROLLERS: list[TrainingController] = []
 
 
 def running_workers() -> list[TrainingController]:
-    """Controllers whose run is still alive (tests assert this is empty after every test)."""
-    _CONTROLLERS[:] = [c for c in _CONTROLLERS if not c.is_finished()]
-    return list(_CONTROLLERS)
+    """Controllers whose run is still alive (tests assert this is empty after every test).
+
+    A controller leaves the list when it shuts down; one whose process could not be restarted
+    has no run alive and is not listed either."""
+    return [c for c in _CONTROLLERS if not c.is_finished()]
 
 
 class TrainingController(QObject):
@@ -136,6 +155,10 @@ class TrainingController(QObject):
         self._stopping = False
         self._process = None
         self._commands = None
+        self._stopped_sending = False
+        self._first_message_at: float | None = None  # when this process first said something
+        self._failed = False  # the training process could not be (re)started: training is off
+        self._restarts: list[float] = []  # when processes were restarted (a cap stops a loop)
         self._loop: TrainingLoop | None = None
         self._starts = 0
         # Settings a replacement process must be given again (see _on_run_ended).
@@ -195,16 +218,21 @@ class TrainingController(QObject):
             commands_in.close()  # the child's ends: closed here, so either side sees an exit
             events_out.close()
         self._process, self._commands, self._events = process, commands, events
-        self._started_at = time.monotonic()
+        self._outbox = queue.SimpleQueue()
+        self._stopped_sending = False
+        self._sender = threading.Thread(
+            target=_send_commands, args=(self._outbox, commands), name="training-commands"
+        )
+        self._sender.start()
+        self._first_message_at = None
         return _Pump(_read_events(events))
 
     def _command(self, name: str, *args) -> None:
         if self._loop is not None:
             getattr(self._loop, name)(*args)
             return
-        # A process that has ended takes no commands; _on_run_ended reports it and restarts.
-        with contextlib.suppress(BrokenPipeError, OSError):
-            self._commands.send((name, args))
+        if self._process is not None and not self._stopped_sending:
+            self._outbox.put((name, args))
 
     # ---------------------------------------------------------------- commands
     @property
@@ -216,6 +244,8 @@ class TrainingController(QObject):
         return self._state
 
     def play(self) -> None:
+        if self._failed:
+            return  # nothing can train; the user was told why
         self._command("play")
         self._on_state("playing")
 
@@ -253,6 +283,7 @@ class TrainingController(QObject):
 
     def request_weights(self) -> None:
         self._weights_pending = True
+        self._pump.final_weights = None  # only weights sent after this request will do
         self._command("request_weights")
 
     def load(self, config: ExperimentConfig, weights: dict | None = None) -> None:
@@ -272,6 +303,7 @@ class TrainingController(QObject):
         """
         self._stopping = True
         self._command("request_stop")
+        self._stop_sender()
         finished = self._thread.wait(timeout_ms)
         if self._process is not None:
             self._process.join(0 if not finished else TERMINATE_GRACE_S)
@@ -283,6 +315,7 @@ class TrainingController(QObject):
                     self._process.kill()
                     self._process.join(TERMINATE_GRACE_S)
             finished = self._thread.wait(timeout_ms) and not self._process.is_alive()
+            self._sender.join(TERMINATE_GRACE_S)  # the pipe's reader is gone: send fails fast
             self._commands.close()
             if finished:
                 self._events.close()
@@ -291,7 +324,16 @@ class TrainingController(QObject):
             finished = self._thread.wait(SHUTDOWN_PATIENCE_MS)
         if finished and self._weights_pending and self._pump.final_weights is not None:
             self._on_weights(self._pump.final_weights)
+        if finished:
+            self._loop = None  # a thread-isolated network can be large: let it go now
+            if self in _CONTROLLERS:
+                _CONTROLLERS.remove(self)
         return finished
+
+    def _stop_sender(self) -> None:
+        if self._process is not None and not self._stopped_sending:
+            self._stopped_sending = True
+            self._outbox.put(None)
 
     def is_finished(self) -> bool:
         """The run has ended: receiver thread finished and, with a process, the process gone."""
@@ -309,6 +351,8 @@ class TrainingController(QObject):
     # ---------------------------------------------------------------- messages from the run
     @Slot(str, object)
     def _on_event(self, kind: str, payload: tuple) -> None:
+        if self._first_message_at is None:
+            self._first_message_at = time.monotonic()
         if kind == "snapshot":
             self._on_snapshot(payload[0])
         elif kind == "state":
@@ -324,30 +368,44 @@ class TrainingController(QObject):
         start a new one with the current configuration, so the app keeps working."""
         if self._stopping or self._process is None:
             return
+        self._stop_sender()
         self._process.join(TERMINATE_GRACE_S)
+        if self._process.is_alive():  # its messages stopped making sense: end it
+            self._process.kill()
+            self._process.join(TERMINATE_GRACE_S)
         code, pid = self._process.exitcode, self._process.pid
-        lived = time.monotonic() - self._started_at
+        self._sender.join(TERMINATE_GRACE_S)
         self._commands.close()
         self._events.close()
         self._on_state("paused")
-        if lived < RESTART_MIN_LIFETIME_S:
-            # Died at once: a new one would too. Leave the run stopped rather than loop.
+        lost = ""
+        if self._weights_pending:
+            self._weights_pending = False
+            lost = " The trained weights being saved were lost (the settings file was saved)."
+        now = time.monotonic()
+        self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_S]
+        if self._first_message_at is None or len(self._restarts) >= MAX_RESTARTS:
+            # Died before it trained, or keeps dying: a new one would too. Stop here.
+            self._failed = True
             self._stopping = True
+            why = "could not start" if self._first_message_at is None else "kept stopping"
             self._on_error(
-                f"The training process could not start (exit code {code}). Training is off "
-                "until the app is restarted.",
-                f"Training process {pid} ended with exit code {code} {lived:.2f} s after it "
-                "started; see the terminal or the log for its output.",
+                f"The training process {why} (exit code {code}). Training is off until the "
+                f"app is restarted.{lost}",
+                f"Training process {pid} ended with exit code {code}; "
+                f"{len(self._restarts)} restart(s) in the last {RESTART_WINDOW_S:.0f} s. "
+                "See the terminal or the log for its output.",
             )
             return
+        self._restarts.append(now)
         self._start(self.config)
         self._command(*self._pace)
         self._command(*self._stop_conditions)
+        where = f"process {self.pid}" if self.pid is not None else "a thread of the app"
         self._on_error(
-            f"The training process stopped unexpectedly (exit code {code}); it was restarted "
-            "with the current settings.",
-            f"Training process {self._process.pid} replaced process {pid}, which ended with "
-            f"exit code {code} after {lived:.1f} s.",
+            f"The training process stopped unexpectedly (exit code {code}); training was "
+            f"restarted with the current settings.{lost}",
+            f"Training runs in {where} now; process {pid} ended with exit code {code}.",
         )
 
     # ---------------------------------------------------------------- re-emitted signals

@@ -116,7 +116,6 @@ def test_a_training_process_that_dies_is_reported_replaced_and_trains_on(qtbot, 
     window.controls.stop_after.setValue(1500)  # a setting the new process must get again
     window.play()
     qtbot.waitUntil(lambda: window.run_a.latest.step > 5, timeout=10_000)
-    qtbot.wait(int(1000 * worker.RESTART_MIN_LIFETIME_S) + 100)  # not a failure to start
     old_pid, old_run = controller.pid, window.run_a.latest.run_id
     with qtbot.waitSignal(controller.errorOccurred, timeout=5000) as blocker:
         os.kill(old_pid, signal.SIGKILL)
@@ -139,18 +138,46 @@ def test_a_training_process_that_dies_is_reported_replaced_and_trains_on(qtbot, 
     assert window.run_a.latest.step == 1500
 
 
-def test_a_training_process_that_dies_at_once_is_not_restarted_in_a_loop(qtbot, window, log_file):
+def test_a_replacement_that_cannot_start_leaves_training_off_with_a_reason(
+    qtbot, window, log_file, monkeypatch
+):
+    from vg_desktop import training_process
+
     controller = window.run_a.controller
-    with qtbot.waitSignal(controller.errorOccurred, timeout=5000) as blocker:
+    # Replacements die before they say anything (sys.exit with the wrong arguments: exit 1).
+    monkeypatch.setattr(training_process, "serve", sys.exit)
+    with qtbot.waitSignal(controller.errorOccurred, timeout=5000) as first:
         os.kill(controller.pid, signal.SIGKILL)
-    assert "could not start" in blocker.args[0]
-    qtbot.wait(300)
+    assert "restarted" in first.args[0]
+    with qtbot.waitSignal(controller.errorOccurred, timeout=5000) as second:
+        pass  # the replacement exits at once
+    assert "could not start" in second.args[0]
+    qtbot.wait(200)
     assert not controller.is_running() and not multiprocessing.active_children()
-    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
-    assert len(boxes) == 1 and "could not start" in boxes[0].text()
-    boxes[0].close()
-    window.play()  # harmless: no process takes the command
-    qtbot.wait(100)
+    assert "could not start" in log_text(log_file)
+    for box in [b for b in window.findChildren(QMessageBox) if b.isVisible()]:
+        box.close()
+    window.play()  # harmless: nothing trains, and the button does not claim it does
+    assert not controller.playing
+
+
+def test_a_training_process_that_keeps_dying_is_not_restarted_forever(qtbot, window):
+    controller = window.run_a.controller
+    messages = []
+    controller.errorOccurred.connect(lambda summary, details: messages.append(summary))
+    for kill in range(worker.MAX_RESTARTS + 1):
+        pid = controller.pid
+        before = window.run_a.latest
+        os.kill(pid, signal.SIGKILL)
+        qtbot.waitUntil(lambda n=kill: len(messages) == n + 1, timeout=5000)
+        if kill < worker.MAX_RESTARTS:
+            assert "restarted" in messages[-1]
+            qtbot.waitUntil(lambda b=before: window.run_a.latest is not b, timeout=5000)
+    assert "kept stopping" in messages[-1]
+    qtbot.wait(200)
+    assert not controller.is_running() and not multiprocessing.active_children()
+    for box in [b for b in window.findChildren(QMessageBox) if b.isVisible()]:
+        box.close()
 
 
 # ---------------------------------------------------------------- the crash dialog
