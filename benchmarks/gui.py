@@ -59,12 +59,13 @@ def make_window(app, depth: int, width: int = 32):
 
 
 def pump(app, seconds: float) -> None:
-    from PySide6.QtCore import QEventLoop
+    """Run the event loop for ``seconds``, as ``app.exec()`` does: it sleeps until an event
+    comes (a processEvents() polling loop would keep a core busy that the app leaves free)."""
+    from PySide6.QtCore import QEventLoop, QTimer
 
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
-        time.sleep(0.001)
+    loop = QEventLoop()
+    QTimer.singleShot(max(0, round(seconds * 1000)), loop.quit)
+    loop.exec()
 
 
 _PAINT_SINK: list[list[float]] = []  # the frame list paint times go to (empty: nowhere)
