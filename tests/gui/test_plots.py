@@ -358,3 +358,35 @@ def test_every_plot_takes_every_theme(qtbot, theme) -> None:
         w.apply_theme(theme)
     assert LIGHT.tick_font_pt >= 11 and PRESENTATION.tick_font_pt >= 16
     assert pg.getConfigOption("useOpenGL") is False
+
+
+def _light_pixels(image, center, half_width: int = 3, half_height: int = 15) -> int:
+    """Pixels in a small block around ``center`` light in every channel (the hatch lines)."""
+    count = 0
+    for x in range(int(center.x()) - half_width, int(center.x()) + half_width + 1):
+        for y in range(int(center.y()) - half_height, int(center.y()) + half_height + 1):
+            color = image.pixelColor(x, y)
+            count += min(color.red(), color.green(), color.blue()) > 190
+    return count
+
+
+@pytest.mark.parametrize("depth", [4, 200])
+def test_vanishing_and_exploding_bars_are_hatched_and_healthy_ones_are_not(qtbot, depth):
+    """The second cue besides color: hatching, drawn in device pixels (one clipped fill per
+    pattern), must land inside exactly the bars it marks, at any depth."""
+    bars = GradientBarsPlot()
+    qtbot.addWidget(bars)
+    bars.resize(900, 500)
+    bars.show()
+    bars.set_animated(False)
+    values = np.ones(depth)
+    values[0] = 1e-12  # vanishing: far below the last hidden layer
+    values[1] = 1e4  # exploding: at least 100x the last hidden layer
+    bars.show_values(values)
+    qtbot.wait(20)
+    image = bars.grab().toImage()
+    centers = [bars.mapFromScene(bars.bar_center(i)) for i in range(3)]
+    vanishing, exploding, healthy = (_light_pixels(image, c, half_width=0) for c in centers)
+    assert list(bars.health()[:3]) == [health.VANISHING, health.EXPLODING, health.HEALTHY]
+    assert vanishing > 0 and exploding > 0
+    assert healthy == 0

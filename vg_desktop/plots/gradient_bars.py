@@ -26,8 +26,8 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPen, QTextOption
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPen, QRegion, QTextOption
 
 from .. import health
 from .theme import (
@@ -166,6 +166,49 @@ def _set_colors(bars: pg.BarGraphItem, width: float, brushes: list, pens: list |
         bars.setOpts(width=width, brushes=brushes, pens=pens)
 
 
+class _DeviceHatch(pg.BarGraphItem):
+    """Bars filled with a hatch pattern, one clipped fill per pattern.
+
+    Qt's raster engine fills each rectangle with a pattern brush slowly (about 0.15 ms per bar,
+    whatever its size): at depth 200 the hatching alone took 12 ms of a 28 ms bar-chart paint.
+    Here the bars that share a pattern become one clip region in device pixels, filled once:
+    under a millisecond, and the same picture (Qt draws patterns at device resolution anyway).
+    """
+
+    def paint(self, p: QPainter, *args) -> None:
+        x, height, brushes = self.opts.get("x"), self.opts.get("height"), self.opts.get("brushes")
+        if brushes is None or x is None or len(x) == 0:
+            return
+        x = np.asarray(x, dtype=float)
+        height = np.asarray(height, dtype=float)
+        half = float(self.opts.get("width") or 0.0) / 2
+        bottom = np.broadcast_to(np.asarray(self.opts.get("y0", 0.0), dtype=float), x.shape)
+        t = p.transform()  # the plot's: a scale and a translation
+        left, right = t.m11() * (x - half) + t.dx(), t.m11() * (x + half) + t.dx()
+        y_a, y_b = t.m22() * bottom + t.dy(), t.m22() * (bottom + height) + t.dy()
+        corners = np.rint([np.minimum(left, right), np.minimum(y_a, y_b)])
+        sizes = np.rint([np.abs(right - left), np.abs(y_b - y_a)])
+        drawn = np.isfinite(corners).all(axis=0) & np.isfinite(sizes).all(axis=0)
+        groups: dict[int, tuple[QBrush, QRegion]] = {}
+        for i in np.flatnonzero(drawn & (sizes[1] > 0)).tolist():
+            brush = brushes[i]
+            if brush.style() == Qt.BrushStyle.NoBrush:
+                continue
+            rect = QRect(int(corners[0, i]), int(corners[1, i]), int(sizes[0, i]), int(sizes[1, i]))
+            key = int(brush.style().value)
+            _, region = groups.get(key, (brush, QRegion()))
+            groups[key] = (brush, region.united(rect))
+        p.save()
+        p.resetTransform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)  # pixel-aligned: no need
+        for brush, region in groups.values():
+            p.save()
+            p.setClipRegion(region, Qt.ClipOperation.IntersectClip)
+            p.fillRect(region.boundingRect(), brush)
+            p.restore()
+        p.restore()
+
+
 class _Run:
     """What one run (A or B) shows: raw values, health codes, target and displayed heights."""
 
@@ -233,9 +276,9 @@ class GradientBarsPlot(pg.PlotWidget):
 
         self._column = pg.BarGraphItem(x=[], height=[], width=1.0, pen=None, brush=None)
         self._bars_a = pg.BarGraphItem(x=[], height=[], width=0.8)
-        self._hatch_a = pg.BarGraphItem(x=[], height=[], width=0.8, pen=None)
+        self._hatch_a = _DeviceHatch(x=[], height=[], width=0.8, pen=None)
         self._bars_b = pg.BarGraphItem(x=[], height=[], width=0.4)
-        self._hatch_b = pg.BarGraphItem(x=[], height=[], width=0.4, pen=None)
+        self._hatch_b = _DeviceHatch(x=[], height=[], width=0.4, pen=None)
         self._outline = pg.BarGraphItem(x=[], height=[], width=0.8, brush=None)
         self._guide_lo = pg.InfiniteLine(angle=0, movable=False)
         self._guide_hi = pg.InfiniteLine(angle=0, movable=False)
