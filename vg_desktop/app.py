@@ -89,7 +89,8 @@ HISTORY_FIELD = {
     "update": "update_ratio",
 }
 ZOOM_STEP = 1.15
-SLOW_VIEW_INTERVAL = 0.12  # s between refreshes of curves, heatmap and data while training
+SLOW_VIEW_INTERVAL = 0.12  # s between refreshes of each history view while training
+SLOW_VIEWS = ("curves", "heatmap", "dataset")
 
 
 def default_config() -> ExperimentConfig:
@@ -130,7 +131,7 @@ class MainWindow(QMainWindow):
         self.editing = "A"
         self._dataset_key: tuple[str, int] | None = None
         self._decision_shown = None  # the DecisionGrid on screen (grids arrive a few per second)
-        self._slow_views_due = 0.0
+        self._slow_views_due = dict.fromkeys(SLOW_VIEWS, 0.0)
         self.theme_name = self.settings.text("view/theme", "light", tuple(THEMES))
         self.zoom = self.settings.number("view/zoom", 1.0, *ZOOM_RANGE)
 
@@ -849,20 +850,32 @@ class MainWindow(QMainWindow):
             float(snap.saturated_fractions[layer]),
         )
         self.layer_info.setText(self.activation_plot.info_text())
-        # The history views change slowly and cost the most to paint: while training they are
-        # refreshed about 8 times a second, leaving the GUI thread (and the GIL) to the worker.
+        # The history views change slowly and cost the most to paint: while training each is
+        # refreshed about 8 times a second, and at most one of them per frame, so that no frame
+        # paints all five plots (the frame time stays even).
         now = time.perf_counter()
         training = any(r.drawn is not None and r.drawn.playing for r in self.runs())
-        if training and now < self._slow_views_due:
-            self.frames_drawn += 1
-            self._update_status()
-            return
-        self._slow_views_due = now + SLOW_VIEW_INTERVAL
-        ha = a.history
+        drawers = {
+            "curves": self._draw_curves,
+            "heatmap": self._draw_heatmap,
+            "dataset": self._draw_dataset,
+        }
+        due = [v for v in SLOW_VIEWS if not training or now >= self._slow_views_due[v]]
+        for view in due[:1] if training else due:
+            self._slow_views_due[view] = now + SLOW_VIEW_INTERVAL
+            drawers[view](shown, snap, key)
+        self.frames_drawn += 1
+        self._update_status()
+
+    def _draw_curves(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
+        ha = self.run_a.history
         self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
-        if b is not None:
-            hb = b.history
+        if self.run_b is not None:
+            hb = self.run_b.history
             self.curves.set_history_b(hb.steps, hb.loss, hb.accuracy)
+        self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
+
+    def _draw_heatmap(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         h = shown.history
         with np.errstate(divide="ignore", invalid="ignore"):
             rows = h.layer_field(HISTORY_FIELD[key])
@@ -870,15 +883,14 @@ class MainWindow(QMainWindow):
                 rows = rows[:, : snap.depth]
             self.heatmap.set_data(h.steps, np.log10(rows))
         self.heatmap.set_levels(*self.bars.bounds())
-        self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
+
+    def _draw_dataset(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         if self._dataset_key != (shown.name, snap.run_id):
             self._dataset_key = (shown.name, snap.run_id)
             self.dataset_plot.set_data(snap.data_x, snap.data_y)
         if snap.decision is not None and snap.decision is not self._decision_shown:
             self._decision_shown = snap.decision
             self.dataset_plot.show_decision(snap.decision)
-        self.frames_drawn += 1
-        self._update_status()
 
     def _update_status(self) -> None:
         parts = []

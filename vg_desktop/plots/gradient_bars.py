@@ -166,6 +166,75 @@ def _set_colors(bars: pg.BarGraphItem, width: float, brushes: list, pens: list |
         bars.setOpts(width=width, brushes=brushes, pens=pens)
 
 
+_DEVICE_LIMIT = 1e6  # pixels: bars reaching far outside the view are clamped to this
+
+
+def _device_rects(item: pg.BarGraphItem, p: QPainter) -> tuple[list[int], list[QRect]]:
+    """(bar indices, their rectangles in device pixels) of ``item``'s visible, non-empty bars.
+
+    The plot's transform is a scale and a translation, so each bar maps to an axis-aligned
+    rectangle; rounding it to whole pixels lets Qt fill it without antialiasing.
+    """
+    x, height = item.opts.get("x"), item.opts.get("height")
+    if x is None or len(x) == 0:
+        return [], []
+    x = np.asarray(x, dtype=float)
+    height = np.asarray(height, dtype=float)
+    half = float(item.opts.get("width") or 0.0) / 2
+    bottom = np.broadcast_to(np.asarray(item.opts.get("y0", 0.0), dtype=float), x.shape)
+    t = p.transform()
+    left, right = t.m11() * (x - half) + t.dx(), t.m11() * (x + half) + t.dx()
+    y_a, y_b = t.m22() * bottom + t.dy(), t.m22() * (bottom + height) + t.dy()
+    with np.errstate(invalid="ignore"):
+        lo = np.clip([np.minimum(left, right), np.minimum(y_a, y_b)], -_DEVICE_LIMIT, _DEVICE_LIMIT)
+        hi = np.clip([np.maximum(left, right), np.maximum(y_a, y_b)], -_DEVICE_LIMIT, _DEVICE_LIMIT)
+        corners, ends = np.rint(lo), np.rint(hi)
+    sizes = ends - corners
+    drawn = np.isfinite(corners).all(axis=0) & np.isfinite(sizes).all(axis=0) & (sizes[1] > 0)
+    indices = np.flatnonzero(drawn).tolist()
+    rects = [
+        QRect(int(corners[0, i]), int(corners[1, i]), int(sizes[0, i]), int(sizes[1, i]))
+        for i in indices
+    ]
+    return indices, rects
+
+
+class _DeviceBars(pg.BarGraphItem):
+    """Bars drawn as whole-pixel rectangles, one ``drawRects`` call per (fill, outline) pair.
+
+    pyqtgraph records each bar as an antialiased rectangle in data coordinates and replays the
+    recording: about 90 µs per bar here, 9 ms of a 12 ms bar-chart paint at depth 100. Bars
+    are axis-aligned, so drawing them in device pixels without antialiasing gives the same
+    picture (crisper edges) in a few hundred microseconds.
+    """
+
+    def paint(self, p: QPainter, *args) -> None:
+        brushes, pens = self.opts.get("brushes"), self.opts.get("pens")
+        if brushes is None:
+            super().paint(p, *args)  # single-color items: pyqtgraph's own fast path
+            return
+        indices, rects = _device_rects(self, p)
+        groups: dict[tuple[int, int], tuple[QBrush, QPen, list[QRect]]] = {}
+        for i, rect in zip(indices, rects, strict=True):
+            brush = brushes[i]
+            pen = pens[i] if pens is not None else _NO_PEN
+            key = (id(brush), id(pen))
+            if key not in groups:
+                groups[key] = (brush, pen, [])
+            groups[key][2].append(rect)
+        p.save()
+        p.resetTransform()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        for brush, pen, group in groups.values():
+            p.setBrush(brush)
+            p.setPen(pen)
+            p.drawRects(group)
+        p.restore()
+
+
+_NO_PEN = QPen(Qt.PenStyle.NoPen)
+
+
 class _DeviceHatch(pg.BarGraphItem):
     """Bars filled with a hatch pattern, one clipped fill per pattern.
 
@@ -176,25 +245,14 @@ class _DeviceHatch(pg.BarGraphItem):
     """
 
     def paint(self, p: QPainter, *args) -> None:
-        x, height, brushes = self.opts.get("x"), self.opts.get("height"), self.opts.get("brushes")
-        if brushes is None or x is None or len(x) == 0:
+        brushes = self.opts.get("brushes")
+        if brushes is None:
             return
-        x = np.asarray(x, dtype=float)
-        height = np.asarray(height, dtype=float)
-        half = float(self.opts.get("width") or 0.0) / 2
-        bottom = np.broadcast_to(np.asarray(self.opts.get("y0", 0.0), dtype=float), x.shape)
-        t = p.transform()  # the plot's: a scale and a translation
-        left, right = t.m11() * (x - half) + t.dx(), t.m11() * (x + half) + t.dx()
-        y_a, y_b = t.m22() * bottom + t.dy(), t.m22() * (bottom + height) + t.dy()
-        corners = np.rint([np.minimum(left, right), np.minimum(y_a, y_b)])
-        sizes = np.rint([np.abs(right - left), np.abs(y_b - y_a)])
-        drawn = np.isfinite(corners).all(axis=0) & np.isfinite(sizes).all(axis=0)
         groups: dict[int, tuple[QBrush, QRegion]] = {}
-        for i in np.flatnonzero(drawn & (sizes[1] > 0)).tolist():
+        for i, rect in zip(*_device_rects(self, p), strict=True):
             brush = brushes[i]
             if brush.style() == Qt.BrushStyle.NoBrush:
                 continue
-            rect = QRect(int(corners[0, i]), int(corners[1, i]), int(sizes[0, i]), int(sizes[1, i]))
             key = int(brush.style().value)
             _, region = groups.get(key, (brush, QRegion()))
             groups[key] = (brush, region.united(rect))
@@ -275,9 +333,9 @@ class GradientBarsPlot(pg.PlotWidget):
         pi.showGrid(x=False, y=True, alpha=theme.grid_alpha)
 
         self._column = pg.BarGraphItem(x=[], height=[], width=1.0, pen=None, brush=None)
-        self._bars_a = pg.BarGraphItem(x=[], height=[], width=0.8)
+        self._bars_a = _DeviceBars(x=[], height=[], width=0.8)
         self._hatch_a = _DeviceHatch(x=[], height=[], width=0.8, pen=None)
-        self._bars_b = pg.BarGraphItem(x=[], height=[], width=0.4)
+        self._bars_b = _DeviceBars(x=[], height=[], width=0.4)
         self._hatch_b = _DeviceHatch(x=[], height=[], width=0.4, pen=None)
         self._outline = pg.BarGraphItem(x=[], height=[], width=0.8, brush=None)
         self._guide_lo = pg.InfiniteLine(angle=0, movable=False)
@@ -340,6 +398,8 @@ class GradientBarsPlot(pg.PlotWidget):
             QBrush(Qt.BrushStyle.NoBrush),
             QBrush(hatch, Qt.BrushStyle.DiagCrossPattern),
         ]
+        self._marker_pen = pg.mkPen(theme.foreground, width=1)
+        self._marker_brushes = {c: pg.mkBrush(c) for c in (theme.vanishing, theme.exploding)}
         self._column.setOpts(brush=theme.color("foreground", 0.07), pen=None)
         self._outline.setOpts(pen=pg.mkPen(theme.selection, width=3), brush=None)
         for line, color in ((self._guide_lo, theme.vanishing), (self._guide_hi, theme.exploding)):
@@ -687,7 +747,9 @@ class GradientBarsPlot(pg.PlotWidget):
         width_px = self._vb.width() / max(self._n_columns, 1)
         size = float(np.clip(width_px * 0.7, 5, t.tick_font_pt * 1.2))
         spots = []
-        fg_pen = pg.mkPen(t.foreground, width=1)
+        # The same pen and brush objects every frame: pyqtgraph caches rendered symbols by
+        # object identity, and fresh ones made it render (and keep) every marker anew.
+        fg_pen = self._marker_pen
         for run in (self._a, self._b):
             layers = self._marker_layers(run)
             for kind, symbol, y, color in (
@@ -701,7 +763,7 @@ class GradientBarsPlot(pg.PlotWidget):
                             "pos": (run.x[i], y),
                             "symbol": symbol,
                             "size": size * (1.2 if symbol == "x" else 1.0),
-                            "brush": pg.mkBrush(color),
+                            "brush": self._marker_brushes[color],
                             "pen": fg_pen,
                         }
                     )

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsGridLayout, QSizePolicy
 
 # Okabe–Ito
@@ -175,6 +175,19 @@ def qcolor(spec: str) -> QColor:
     return pg.mkColor(spec)
 
 
+def pixel_line_rect(pen: QPen, p1: QPointF, p2: QPointF) -> QRectF | None:
+    """The one-pixel-wide rectangle a thin, solid, translucent horizontal or vertical line
+    covers, or None for any other line (opaque lines are drawn fast as they are)."""
+    if pen.color().alpha() == 255 or pen.style() != Qt.PenStyle.SolidLine or pen.widthF() > 1:
+        return None
+    x1, y1, x2, y2 = p1.x(), p1.y(), p2.x(), p2.y()
+    if y1 == y2:
+        return QRectF(min(x1, x2), y1 - 0.5, abs(x2 - x1) + 1, 1.0)
+    if x1 == x2:
+        return QRectF(x1 - 0.5, min(y1, y2), 1.0, abs(y2 - y1) + 1)
+    return None
+
+
 class BaseAxis(pg.AxisItem):
     """An AxisItem that never rescales its numbers (no "×0.001" SI prefix in the title) and that
     keeps the tick labels at the two ends of the axis.
@@ -196,6 +209,30 @@ class BaseAxis(pg.AxisItem):
             return rect.adjusted(0, -m, 0, m)
         m = metrics.horizontalAdvance("0000") * 0.6
         return rect.adjusted(-m, 0, m, 0)
+
+    def drawPicture(self, p: QPainter, axisSpec, tickSpecs, textSpecs) -> None:
+        """pyqtgraph's drawing, except that translucent grid and tick lines are filled as
+        one-pixel rectangles: Qt's raster engine draws a translucent line some 40 times slower
+        than it fills the same pixels (27 grid lines across a 1300-pixel plot: 9 ms against
+        0.03 ms), and the picture is replayed on every paint of the plot."""
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        pen, p1, p2 = axisSpec
+        p.setPen(pen)
+        p.drawLine(p1, p2)
+        for pen, p1, p2 in tickSpecs:
+            rect = pixel_line_rect(pen, p1, p2)
+            if rect is None:
+                p.setPen(pen)
+                p.drawLine(p1, p2)
+            else:
+                p.fillRect(rect, pen.color())
+        if self.style["tickFont"] is not None:
+            p.setFont(self.style["tickFont"])
+        p.setPen(self.textPen())
+        p.setClipRect(self.boundingRect().toAlignedRect())
+        for rect, flags, text in textSpecs:
+            p.drawText(rect, int(flags), text)
 
     def tickStrings(self, values, scale, spacing):
         big = max((abs(v * scale) for v in values), default=0.0)
