@@ -48,6 +48,7 @@ from .plots import (
     GradientHeatmap,
     TrainingCurvesPlot,
     configure_pyqtgraph,
+    settle,
 )
 from .run_slot import RunSlot
 from .settings_store import SettingsStore
@@ -874,6 +875,7 @@ class MainWindow(QMainWindow):
             hb = self.run_b.history
             self.curves.set_history_b(hb.steps, hb.loss, hb.accuracy)
         self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
+        settle(self.curves)
 
     def _draw_heatmap(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         h = shown.history
@@ -883,6 +885,7 @@ class MainWindow(QMainWindow):
                 rows = rows[:, : snap.depth]
             self.heatmap.set_data(h.steps, np.log10(rows))
         self.heatmap.set_levels(*self.bars.bounds())
+        settle(self.heatmap)
 
     def _draw_dataset(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         if self._dataset_key != (shown.name, snap.run_id):

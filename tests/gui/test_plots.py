@@ -9,7 +9,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np
 import pyqtgraph as pg
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 
 from vg_desktop import health
 from vg_desktop.engine import get_activation
@@ -23,6 +23,7 @@ from vg_desktop.plots import (
     GradientHeatmap,
     TrainingCurvesPlot,
     configure_pyqtgraph,
+    settle,
 )
 from vg_desktop.plots.activation_plot import BINS, EDGES, X_RANGE, clipped_histogram, peak_label
 from vg_desktop.plots.gradient_bars import QUANTITY_LABELS, decade_label, decade_ticks
@@ -390,3 +391,80 @@ def test_vanishing_and_exploding_bars_are_hatched_and_healthy_ones_are_not(qtbot
     assert list(bars.health()[:3]) == [health.VANISHING, health.EXPLODING, health.HEALTHY]
     assert vanishing > 0 and exploding > 0
     assert healthy == 0
+
+
+# ------------------------------------------------------- paint cost (behaviour, not timing)
+def test_marker_symbols_are_rendered_once_not_every_frame(bars) -> None:
+    """pyqtgraph caches rendered symbols by pen/brush identity: the ▼ markers must reuse the
+    same objects frame after frame, or every marker is rendered anew and cached again."""
+    bars.set_animated(False)
+    values = np.full(60, 1e-30)  # every layer below the axis: 60 ▼ markers
+    for _ in range(5):
+        bars.show_values(values * np.random.default_rng(0).uniform(0.5, 2, 60))
+    atlas = bars._markers.fragmentAtlas
+    assert 0 < len(atlas) <= 2  # one rendered ▼ (and at most one more for a new size)
+
+
+@pytest.mark.parametrize("theme", [LIGHT, DARK])
+def test_grid_lines_are_opaque_behind_the_data_in_the_grid_color(qtbot, theme) -> None:
+    """Grid lines are filled in the color a translucent line has over the background (Qt
+    blends translucent lines slowly), and lie behind the data: a bar covers them."""
+    bars = GradientBarsPlot(theme=theme)
+    qtbot.addWidget(bars)
+    bars.resize(900, 500)
+    bars.show()
+    bars.set_animated(False)
+    bars.show_values(np.array([1e-1, 1e-1, 1e-1]))
+    qtbot.wait(20)
+    image = bars.grab().toImage()
+    axis = bars._left_axis
+    assert axis.zValue() < bars._vb.zValue()
+    background, line = theme.color("background"), theme.color("foreground")
+    a = theme.grid_alpha
+    expected = [
+        round(255 * (c * a + b * (1 - a)))
+        for c, b in zip(line.getRgbF()[:3], background.getRgbF()[:3], strict=True)
+    ]
+    # the 10^-12 grid line: in the empty gap right of the last bar, and through bar 2
+    gap = bars.mapFromScene(bars._vb.mapViewToScene(pg.Point(3.45, -12.0)))
+    bar = bars.mapFromScene(bars._vb.mapViewToScene(pg.Point(2.0, -12.0)))
+    rows = range(gap.y() - 2, gap.y() + 3)
+    found = [image.pixelColor(gap.x(), y).getRgb()[:3] for y in rows]
+    assert any(max(abs(c - e) for c, e in zip(f, expected, strict=True)) <= 2 for f in found)
+    fill = theme.color("healthy").getRgb()[:3]
+    assert all(image.pixelColor(bar.x(), y).getRgb()[:3] == fill for y in rows)
+
+
+class _PaintCounter(QObject):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, obj, event) -> bool:
+        self.paints += event.type() == QEvent.Type.Paint
+        return False
+
+
+def test_a_history_refresh_paints_each_view_once(qtbot) -> None:
+    """pyqtgraph settles auto-ranges while painting, and a range that changes there costs a
+    second paint; ``settle`` applies the change first, so a refresh is one paint."""
+    curves, heatmap = TrainingCurvesPlot(), GradientHeatmap()
+    counters = {}
+    for name, view in (("curves", curves), ("heatmap", heatmap)):
+        qtbot.addWidget(view)
+        view.resize(800, 300)
+        view.show()
+        counters[name] = _PaintCounter()
+        view.viewport().installEventFilter(counters[name])
+    rng = np.random.default_rng(1)
+    for n in (100, 200, 400, 800):  # the first refresh also lays out legends and axes
+        steps = np.arange(n)
+        qtbot.wait(60)
+        for counter in counters.values():
+            counter.paints = 0
+        curves.set_history(steps, rng.random(n), rng.random(n))
+        heatmap.set_data(steps, -10 * rng.random((n, 20)))
+        settle(curves)
+        settle(heatmap)
+        qtbot.wait(60)
+    assert {name: c.paints for name, c in counters.items()} == {"curves": 1, "heatmap": 1}

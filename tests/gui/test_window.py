@@ -319,3 +319,31 @@ def test_an_unchanged_decision_grid_arrives_as_the_same_object(qtbot, window):
     for before, after in itertools.pairwise(grids):
         assert (before is after) == same_grid(before, after)
     assert not grids[-1].confidence.flags.writeable
+
+
+def test_training_refreshes_at_most_one_history_view_per_frame(qtbot, window, monkeypatch):
+    """The curves, heatmap and data views are refreshed in turn, never all in one frame, so
+    that no frame paints all five plots; each still refreshes several times a second."""
+    refreshed: list[list[str]] = []
+    for name in ("curves", "heatmap", "dataset"):
+        original = getattr(window, f"_draw_{name}")
+
+        def wrapper(*args, name=name, original=original):
+            refreshed[-1].append(name)
+            original(*args)
+
+        monkeypatch.setattr(window, f"_draw_{name}", wrapper)
+    draw = window._draw
+
+    def counted_draw():
+        refreshed.append([])
+        draw()
+
+    monkeypatch.setattr(window, "_draw", counted_draw)
+    window.play()
+    qtbot.waitUntil(lambda: len(refreshed) >= 40, timeout=10000)
+    window.pause()
+    frames = refreshed[5:40]
+    assert max(len(f) for f in frames) == 1
+    for name in ("curves", "heatmap", "dataset"):
+        assert sum(f.count(name) for f in frames) >= 3

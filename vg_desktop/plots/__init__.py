@@ -8,7 +8,7 @@ from .activation_plot import ActivationPlot
 from .dataset_plot import DatasetPlot
 from .gradient_bars import GradientBarsPlot
 from .heatmap import GradientHeatmap
-from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme, configure_pyqtgraph
+from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme, configure_pyqtgraph, settle
 from .training_curves import TrainingCurvesPlot
 
 __all__ = [
@@ -23,4 +23,5 @@ __all__ = [
     "Theme",
     "TrainingCurvesPlot",
     "configure_pyqtgraph",
+    "settle",
 ]
