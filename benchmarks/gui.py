@@ -195,6 +195,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QLabel
 app = QApplication(sys.argv)
 w = QMainWindow(); w.setCentralWidget(QLabel("bare")); w.resize(800, 600); w.show()
 def done():
+    w.repaint()  # painted, as the app's first frame is below
     print("FIRST_FRAME", flush=True); app.quit()
 QTimer.singleShot(0, done)
 app.exec()
@@ -210,7 +211,8 @@ app = QApplication(sys.argv)
 from vg_desktop.app import MainWindow
 w = MainWindow(); w.resize(1920, 1080); w.show()
 def poll():
-    if w.frames_drawn > 0:
+    if w.frames_drawn > 0:  # the first snapshot is in the plots: paint it, then it is on screen
+        w.repaint()
         print("FIRST_FRAME", flush=True); w.close(); app.quit()
     else:
         QTimer.singleShot(1, poll)

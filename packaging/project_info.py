@@ -1,15 +1,18 @@
-"""The facts every installer recipe shares, read from ``pyproject.toml`` (the single source).
+"""The facts every installer recipe shares, read from their single sources: ``pyproject.toml``,
+and ``__version__`` in ``vg_desktop/__init__.py`` for the version (pyproject reads it there too).
 
     python packaging/project_info.py version     # 0.1.0
     python packaging/project_info.py deb-arch    # amd64 / arm64 (for the .deb file name)
 
 Imported by ``vg-desktop.spec``; the shell and PowerShell build scripts call it, so a version bump
-in ``pyproject.toml`` reaches the bundle, the .deb, the Inno Setup installer and the macOS .app.
+in ``vg_desktop/__init__.py`` reaches the bundle, the .deb, the Inno Setup installer and the
+macOS .app.
 """
 
 from __future__ import annotations
 
 import platform
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -31,7 +34,9 @@ def project() -> dict:
 
 
 def version() -> str:
-    return project()["version"]
+    """The version, read from where it is written: ``__version__`` in vg_desktop/__init__.py."""
+    text = (ROOT / "vg_desktop" / "__init__.py").read_text(encoding="utf-8")
+    return re.search(r'^__version__ = "([^"]+)"$', text, re.MULTILINE).group(1)
 
 
 def deb_arch() -> str:

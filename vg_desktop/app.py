@@ -481,6 +481,7 @@ class MainWindow(QMainWindow):
     def _connect_run(self, run: RunSlot) -> None:
         run.controller.stateChanged.connect(self._on_state)
         run.controller.errorOccurred.connect(self._on_error)
+        run.changed.connect(self._on_snapshot_arrived)
 
     # ---------------------------------------------------------------- run commands
     @Slot()
@@ -801,6 +802,21 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _draw_frame(self) -> None:
+        self._draw_if_allowed()
+        self.bars.advance_animation()
+
+    @Slot()
+    def _on_snapshot_arrived(self) -> None:
+        """A new network's first snapshot is drawn at once, not at the next frame tick: at
+        launch that tick came only after the empty window's first paint (about 0.1 s), and
+        after a control change the user is waiting to see the new network."""
+        if any(
+            r.latest is not None and (r.drawn is None or r.drawn.run_id != r.latest.run_id)
+            for r in self.runs()
+        ):
+            self._draw_if_allowed()
+
+    def _draw_if_allowed(self) -> None:
         now = time.perf_counter()
         if now < self._next_frame_at:
             return  # the last frame was expensive: leave the GUI thread time for the user
@@ -809,7 +825,6 @@ class MainWindow(QMainWindow):
             # Drawing (and the painting it causes) may take at most about half the GUI thread:
             # a 200-layer A/B frame on a slow machine must not starve clicks and key presses.
             self._next_frame_at = now + FRAME_DUTY * (time.perf_counter() - now)
-        self.bars.advance_animation()
 
     def _redraw(self) -> None:
         for run in self.runs():

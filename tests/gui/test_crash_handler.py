@@ -172,7 +172,9 @@ def test_a_training_process_that_keeps_dying_is_not_restarted_forever(qtbot, win
         qtbot.waitUntil(lambda n=kill: len(messages) == n + 1, timeout=5000)
         if kill < worker.MAX_RESTARTS:
             assert "restarted" in messages[-1]
-            qtbot.waitUntil(lambda b=before: window.run_a.latest is not b, timeout=5000)
+            # A snapshot from the replacement (its runs have new ids), not one the killed
+            # process sent just before it died and that was still on its way.
+            qtbot.waitUntil(lambda b=before: window.run_a.latest.run_id != b.run_id, timeout=5000)
     assert "kept stopping" in messages[-1]
     qtbot.wait(200)
     assert not controller.is_running() and not multiprocessing.active_children()
