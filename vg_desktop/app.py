@@ -90,6 +90,8 @@ HISTORY_FIELD = {
     "update": "update_ratio",
 }
 ZOOM_STEP = 1.15
+BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
+ACTIVATION_SHARE = 0.27  # of the window's width: the activation plot's column
 SLOW_VIEW_INTERVAL = 0.12  # s between refreshes of each history view while training
 SLOW_VIEWS = ("curves", "heatmap", "dataset")
 
@@ -677,12 +679,24 @@ class MainWindow(QMainWindow):
         theme = scaled_theme(THEMES[name], self.zoom)
         for plot in (self.bars, self.activation_plot, self.curves, self.heatmap, self.dataset_plot):
             plot.apply_theme(theme)
-        # Larger type needs a wider control panel; never clip a button or a field.
-        self.controls.adjustSize()
-        self.controls_scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
+        # Larger type needs a wider control panel: sized once the new fonts have reached the
+        # widgets (their size hints change only then).
+        QTimer.singleShot(0, self._fit_controls_width)
         self._arrange_bottom_views(tabbed=name == "presentation")
         self.settings.set("view/theme", name)
         self._redraw()
+
+    def _fit_controls_width(self) -> None:
+        """Never clip a button or a field: the control panel is at least as wide as its contents
+        at the current type size, plus its scroll bar."""
+        scroll = self.controls_scroll
+        needed = scroll.widget().sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        scroll.setMinimumWidth(needed + 4)
+        dock = self.docks["controls"]
+        if dock.width() < scroll.minimumWidth():
+            self.resizeDocks([dock], [scroll.minimumWidth()], Qt.Orientation.Horizontal)
+        if self.isVisible():  # the wider panel took its room from the other docks: share again
+            self._size_docks()
 
     def _arrange_bottom_views(self, tabbed: bool) -> None:
         """Presentation type is large: the three history views share the bottom row as tabs, so
@@ -932,14 +946,19 @@ class MainWindow(QMainWindow):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not getattr(self, "_docks_sized", False):
-            # Proportions rather than pixels: the same layout at 1280x720 and 1920x1080.
             self._docks_sized = True
-            self.resizeDocks(
-                [self.docks["curves"]], [int(self.height() * 0.34)], Qt.Orientation.Vertical
-            )
-            self.resizeDocks(
-                [self.docks["activation"]], [int(self.width() * 0.27)], Qt.Orientation.Horizontal
-            )
+            self._size_docks()
+
+    def _size_docks(self) -> None:
+        """Proportions rather than pixels: the same layout at 1280x720 and 1920x1080."""
+        self.resizeDocks(
+            [self.docks["curves"]], [int(self.height() * BOTTOM_SHARE)], Qt.Orientation.Vertical
+        )
+        self.resizeDocks(
+            [self.docks["activation"]],
+            [int(self.width() * ACTIVATION_SHARE)],
+            Qt.Orientation.Horizontal,
+        )
 
     # ---------------------------------------------------------------- shutdown
     def closeEvent(self, event) -> None:

@@ -361,6 +361,25 @@ def test_themes_and_presentation_mode(qtbot, window):
     window.theme_actions["light"].trigger()
 
 
+def test_presentation_type_never_clips_the_controls(qtbot, window):
+    """The control panel widens with the type (its size hints grow only once the new fonts
+    have reached the widgets, after the theme switch returns)."""
+    window.resize(1920, 1080)
+    page = window.controls_scroll.widget()
+    light = page.sizeHint().width()
+    window.theme_actions["presentation"].trigger()
+    qtbot.waitUntil(lambda: page.sizeHint().width() > light, timeout=3000)
+
+    def fits():
+        viewport = window.controls_scroll.viewport()
+        button = window.controls.reset_button
+        right = button.mapTo(viewport, button.rect().topRight()).x()
+        return viewport.width() >= page.sizeHint().width() and right < viewport.width()
+
+    qtbot.waitUntil(fits, timeout=3000)
+    window.theme_actions["light"].trigger()
+
+
 # ---------------------------------------------------------------- stop conditions
 def test_stop_after_n_steps(qtbot, window):
     window.controls.stop_after.setValue(25)
