@@ -24,7 +24,10 @@ It prints three tables and writes them to ``benchmarks/results/engine.json``:
      activation, norm and residual path, ``torch.optim.SGD``, the same dtype, the same initial
      weights, as many threads as NumPy's BLAS), when ``torch`` is importable. Both are timed in
      alternating rounds in this one process, and ``ours/torch`` is the median of the per-round
-     ratios, so load from other processes affects both sides alike.
+     ratios, so load from other processes affects both sides alike;
+   * ``lean``: our same step without the per-layer statistics (``Network.train_step_lean``,
+     the same parameters after it, bit for bit) — the work PyTorch's step does, and how the app
+     trains the steps whose statistics nobody will see; ``lean/torch`` in the same rounds.
 
 BLAS threads are as in the app (``vg_desktop.limit_blas_threads``): one, unless
 OPENBLAS_NUM_THREADS, OMP_NUM_THREADS or MKL_NUM_THREADS is set; ``--threads N`` overrides.
@@ -390,6 +393,17 @@ def numpy_stepper(network_cls, config_cls, case: Case, x, y) -> Callable[[], obj
     return step
 
 
+def lean_stepper(case: Case, x, y) -> Callable[[], object]:
+    """Our same step without the per-layer statistics (``Network.train_step_lean``): the work
+    PyTorch's step does, and what the app trains the steps nobody will see with."""
+    net = Network(NetworkConfig(**asdict(case.config())), n_inputs=N_INPUTS, n_classes=N_CLASSES)
+
+    def step():
+        return net.train_step_lean(x, y, LEARNING_RATE)
+
+    return step
+
+
 def torch_stepper(
     torch, case: Case, reference: Network, x, y, flush_denormal: bool = False
 ) -> Callable[[], object]:
@@ -463,6 +477,7 @@ def measure_case(
     steppers = {}
     ours = numpy_stepper(Network, NetworkConfig, case, x, y)
     steppers["ours"] = ours
+    steppers["lean"] = lean_stepper(case, x, y)
     if "ref" in contestants:
         module = contestants["ref"]
         steppers["ref"] = numpy_stepper(module.Network, module.NetworkConfig, case, x, y)
@@ -489,6 +504,9 @@ def measure_case(
         if name != "ours":
             ratios = [a / b for a, b in zip(rates["ours"], values, strict=True)]
             result[f"ours_over_{name}"] = statistics.median(ratios)
+    if "torch" in rates:
+        ratios = [a / b for a, b in zip(rates["lean"], rates["torch"], strict=True)]
+        result["lean_over_torch"] = statistics.median(ratios)
     last = ours()
     result["ours_finite"] = bool(last.finite)
     return result
@@ -521,6 +539,9 @@ def print_row_header(contestants: dict) -> None:
         cols += f" {'ref st/s':>10} {'ours/ref':>8}"
     if "torch" in contestants:
         cols += f" {'torch st/s':>10} {'ours/torch':>10}"
+    cols += f" {'lean st/s':>10}"
+    if "torch" in contestants:
+        cols += f" {'lean/torch':>10}"
     cols += f" {'MFLOP/st':>9} {'GFLOP/s':>8} {'%peak':>6} {'%ceil':>6}"
     print(cols)
 
@@ -531,6 +552,9 @@ def print_row(result: dict, contestants: dict) -> None:
         line += f" {result['ref_steps_per_s']:10.1f} {result['ours_over_ref']:8.2f}"
     if "torch" in contestants:
         line += f" {result['torch_steps_per_s']:10.1f} {result['ours_over_torch']:10.2f}"
+    line += f" {result['lean_steps_per_s']:10.1f}"
+    if "torch" in contestants:
+        line += f" {result['lean_over_torch']:10.2f}"
     line += (
         f" {result['flops_per_step'] / 1e6:9.2f} {result['gflops']:8.2f}"
         f" {100 * result['fraction_of_peak']:6.1f} {100 * result['fraction_of_ceiling']:6.1f}"

@@ -17,7 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .engine import ExperimentConfig, StepStats, TrainingInterrupted, TrainingRun
+from .engine import ExperimentConfig, HistoryStride, StepStats, TrainingInterrupted, TrainingRun
 from .snapshot import DecisionGrid, HistoryRecorder, frozen, snapshot_from_stats
 
 EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
@@ -202,10 +202,13 @@ class TrainingLoop:
 
     def _loop(self) -> None:
         recorder = HistoryRecorder()
+        kept = HistoryStride()  # the steps the window's history will keep
         builder: DecisionGridBuilder | None = None
         grid: DecisionGrid | None = None
         grid_stale = False  # the network changed since the last finished grid
-        last_stats: StepStats | None = None
+        last_stats: StepStats | None = None  # of the step numbered stats_step
+        stats_step = -1
+        last_step_time = 0.0  # how long the last training step took
         last_emit = 0.0
         next_chunk_at = 0.0
         step_times: deque[float] = deque(maxlen=240)
@@ -238,9 +241,10 @@ class TrainingLoop:
                         self._run.network.load_state_arrays(weights)
                     self._run_id += 1
                     recorder.take(config.network.depth)
+                    kept = HistoryStride()
                     step_times.clear()
                     builder, grid, grid_stale = DecisionGridBuilder(self._run), None, True
-                    last_stats = self._run.probe()
+                    last_stats, stats_step = self._run.probe(), self._run.step_count
                     # The first frame of a new network goes out at once; its grid follows.
                     self._emit(last_stats, recorder, None, 0.0)
                     last_emit = time.perf_counter()
@@ -263,7 +267,11 @@ class TrainingLoop:
                     continue
                 if not (self._playing.is_set() or single):
                     if self._emitted_step != run.step_count or was_playing:
-                        # Just paused: show exactly where training stopped, at once.
+                        # Just paused: show exactly where training stopped, at once. After a
+                        # step without statistics, the network as it stands (measured on the
+                        # fixed batch, as a new network is).
+                        if stats_step != run.step_count:
+                            last_stats, stats_step = run.probe(), run.step_count
                         self._emit(last_stats, recorder, grid, 0.0)
                         was_playing = False
                         continue
@@ -288,17 +296,41 @@ class TrainingLoop:
                         continue
                     steps_this_frame += 1
 
-                last_stats = run.step()
+                # Per-layer statistics only for a step someone will see: the next snapshot
+                # (due by the time this step ends), a step the history keeps, or one a stop
+                # condition may show. The others train without them (the same step, bit for
+                # bit): most steps once the history has thinned out.
+                step = run.step_count + 1
+                emit_due = single or now + last_step_time - last_emit >= EMIT_INTERVAL
+                keep = kept.keeps(step)
+                if (
+                    keep
+                    or emit_due
+                    or target_loss is not None
+                    or (max_steps is not None and step >= max_steps)
+                ):
+                    last_stats, stats_step = run.step(), step
+                    finite = all_finite(last_stats)
+                else:
+                    finite = bool(np.isfinite(run.step_lean()[0]))
+                    if not finite:  # show the network as it is now: NaN somewhere
+                        last_stats, stats_step = run.probe(), step
                 self._stop_message = ""
                 was_playing = self._playing.is_set()
                 grid_stale = True
-                recorder.add(run.step_count, last_stats)
+                if keep:
+                    recorder.add(step, last_stats)
+                    kept.add(step)
+                last_step_time = time.perf_counter() - now
                 now = time.perf_counter()
                 step_times.append(now)
-                if not all_finite(last_stats):
+                if not finite:
                     self._diverge(last_stats, recorder, grid)
                     continue
-                if max_steps is not None and run.step_count >= max_steps:
+                measured = stats_step == step  # this step has statistics
+                if not measured:
+                    stop_reason = ""
+                elif max_steps is not None and run.step_count >= max_steps:
                     stop_reason = f"Stopped after {run.step_count:,} steps (stop condition)."
                 elif target_loss is not None and last_stats.loss <= target_loss:
                     stop_reason = (
@@ -320,7 +352,7 @@ class TrainingLoop:
                     next_chunk_at = now + cost / DECISION_SHARE
                     if finished is not None:
                         grid, grid_stale = finished, False
-                if single or now - last_emit >= EMIT_INTERVAL:
+                if measured and (single or now - last_emit >= EMIT_INTERVAL):
                     rate = 0.0
                     if len(step_times) > 1:
                         rate = (len(step_times) - 1) / max(step_times[-1] - step_times[0], 1e-9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vg_desktop.engine import RunHistory
+from vg_desktop.engine import HistoryStride, RunHistory
 from vg_desktop.engine.history import FIELDS_PER_LAYER
 
 DEPTH = 3
@@ -110,3 +110,27 @@ def test_clear_starts_over():
     assert len(history) == 0 and history.stride == 1
     record(history, [1])
     np.testing.assert_array_equal(history.steps, [1])
+
+
+@pytest.mark.parametrize("first", [0, 1, 7])
+def test_history_stride_predicts_exactly_the_steps_a_history_keeps(first):
+    """The training loop computes statistics only for the steps the window's history keeps:
+    the stride mirror must agree with a RunHistory, step for step, through several halvings."""
+    history = RunHistory(depth=2, capacity=16)
+    mirror = HistoryStride(capacity=16)
+    kept_by_mirror = []
+    for step in range(first, first + 600):
+        expected = mirror.keeps(step)
+        if expected:
+            mirror.add(step)
+            kept_by_mirror.append(step)
+        history.append(step, 0.5, 0.5, signal_grad_norm=np.ones(2))
+        recorded = len(history) > 0 and history.steps[-1] == step
+        assert recorded == expected, step
+        assert mirror.stride == history.stride
+    # fed only the steps the mirror keeps, a history ends with the same rows
+    thin = RunHistory(depth=2, capacity=16)
+    for step in kept_by_mirror:
+        thin.append(step, 0.5, 0.5, signal_grad_norm=np.ones(2))
+    assert thin.steps.tolist() == history.steps.tolist()
+    assert history.stride >= 32  # it halved several times

@@ -163,3 +163,24 @@ def test_subnormal_flush_changes_nothing_above_the_subnormal_range(dtype):
                 assert got == pytest.approx(want, rel=rtol), layer
             else:
                 assert got == 0.0 or got == pytest.approx(want, rel=1e-2), layer
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=IDS)
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_a_step_without_statistics_is_the_same_step(settings, momentum):
+    """train_step_lean skips only the per-layer statistics: mixed with full steps, the
+    parameters, running statistics, losses and accuracies stay identical, bit for bit."""
+    x, y = make_dataset("spiral", n=128, noise=0.1, seed=3)
+    config = NetworkConfig(depth=6, width=12, seed=4, **settings)
+    full, mixed = Network(config), Network(config)
+    for i in range(12):
+        batch = slice(16 * (i % 4), 16 * (i % 4) + 32)
+        stats = full.train_step(x[batch], y[batch], 0.05, momentum)
+        if i % 3:
+            result = mixed.train_step_lean(x[batch], y[batch], 0.05, momentum)
+        else:
+            other = mixed.train_step(x[batch], y[batch], 0.05, momentum)
+            result = (other.loss, other.accuracy)
+        assert result == (stats.loss, stats.accuracy)
+    for a, b in zip(full.state_arrays().values(), mixed.state_arrays().values(), strict=True):
+        assert np.array_equal(a, b)

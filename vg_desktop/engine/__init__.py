@@ -28,7 +28,7 @@ from .config import (
 )
 from .datasets import dataset_from_config, make_dataset
 from .experiment import ExperimentFileError, load_experiment, save_experiment
-from .history import RunHistory
+from .history import HistoryStride, RunHistory
 from .network import Network, TrainingInterrupted, softmax_cross_entropy
 from .run import TrainingRun
 from .stats import StepStats, safe_norm
@@ -49,6 +49,7 @@ __all__ = [
     "DataConfig",
     "ExperimentConfig",
     "ExperimentFileError",
+    "HistoryStride",
     "Network",
     "NetworkConfig",
     "RunHistory",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+HISTORY_CAPACITY = 4096  # rows a RunHistory keeps before it thins out
+
 FIELDS_PER_LAYER = (
     "signal_grad_norm",
     "weight_grad_norm",
@@ -22,7 +24,7 @@ FIELDS_PER_LAYER = (
 class RunHistory:
     """Step, loss, accuracy, and per-layer (depth) statistics for recorded steps."""
 
-    def __init__(self, depth: int, capacity: int = 4096) -> None:
+    def __init__(self, depth: int, capacity: int = HISTORY_CAPACITY) -> None:
         self.depth = depth
         self.capacity = max(16, capacity - capacity % 2)
         self.stride = 1
@@ -103,3 +105,42 @@ class RunHistory:
         self._n = 0
         self.stride = 1
         self._first = None
+
+
+class HistoryStride:
+    """Which steps a :class:`RunHistory` will keep, known before the step is trained.
+
+    The training loop computes a step's per-layer statistics only when someone will see them:
+    for the snapshot the window draws next, and for the steps the window's history keeps. That
+    history is fed every step the loop records, consecutive steps on its stride; fed the same
+    steps, this mirror makes the same choices (``tests/engine/test_history.py``) from three
+    numbers instead of the rows.
+    """
+
+    def __init__(self, capacity: int = HISTORY_CAPACITY) -> None:
+        self.capacity = max(16, capacity - capacity % 2)
+        self.stride = 1
+        self._first: int | None = None
+        self._n = 0
+
+    def keeps(self, step: int) -> bool:
+        """Whether the history will keep ``step`` (nothing changes)."""
+        if self._first is None:
+            return True
+        offset = step - self._first
+        if offset % self.stride:
+            return False
+        if self._n == self.capacity:  # full: it halves first, and keeps every other row
+            return offset % (2 * self.stride) == 0
+        return True
+
+    def add(self, step: int) -> None:
+        """Note that ``step`` was recorded (only for steps :meth:`keeps` accepts)."""
+        if self._first is None:
+            self._first = step
+        if self._n == self.capacity:
+            # The recorded steps are consecutive multiples of the stride from the first: the
+            # halved history keeps every other one of them.
+            self.stride *= 2
+            self._n = (self._n + 1) // 2
+        self._n += 1

@@ -139,6 +139,7 @@ class _Workspace:
         self.dz_sumsq = np.empty(depth)  # Σ (dL/dz_l)², in the network's dtype
         self.logits = np.empty((batch, net.n_classes), dtype)
         self.rows = np.arange(batch)
+        self.u: np.ndarray | None = None  # u_l of steps without statistics (made on first use)
         if net._norm_axis is not None:
             stat = (1, width) if net._norm_axis == 0 else (batch, 1)
             self.z = np.empty((depth, *shape), dtype)
@@ -232,9 +233,13 @@ class Network:
             self._workspace = _Workspace(self, batch)
         return self._workspace
 
-    def _forward(self, ws: _Workspace, x: np.ndarray, update_running: bool) -> np.ndarray:
-        """Training-mode forward pass into ``ws``; returns the fresh stack of u_l.
+    def _forward(
+        self, ws: _Workspace, x: np.ndarray, update_running: bool, fresh: bool = True
+    ) -> np.ndarray:
+        """Training-mode forward pass into ``ws``; returns the stack of u_l.
 
+        The stack is a fresh array that :class:`StepStats` can keep, or with ``fresh=False``
+        the workspace's own (for a step whose statistics nobody will see).
         Leaves in ``ws``: every layer input [h, 1], a_l, the logits and, with a normalization,
         z_l, x̂_l and its statistics.
         """
@@ -242,7 +247,12 @@ class Network:
         residual, norm_axis = cfg.residual, self._norm_axis
         forward_into = self.activation.forward_into
         np.copyto(ws.x, x, casting="same_kind")
-        u_stack = np.empty((cfg.depth, ws.batch, cfg.width), dtype=self.dtype)
+        if fresh:
+            u_stack = np.empty((cfg.depth, ws.batch, cfg.width), dtype=self.dtype)
+        else:
+            if ws.u is None:
+                ws.u = np.empty((cfg.depth, ws.batch, cfg.width), dtype=self.dtype)
+            u_stack = ws.u
         interrupt = self.interrupt
         for layer in range(cfg.depth):
             if interrupt is not None and interrupt():
@@ -277,8 +287,12 @@ class Network:
             self.running_var += (m * batch / max(batch - 1, 1)) * ws.var[:, 0, :]
         return u_stack
 
-    def _backward(self, ws: _Workspace, u_stack: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    def _backward(
+        self, ws: _Workspace, u_stack: np.ndarray, y: np.ndarray, statistics: bool = True
+    ) -> tuple[float, float]:
         """Fill ``self.grads``, ``ws.dz`` and the per-layer sums in ``ws``; return (loss, accuracy).
+
+        Without ``statistics`` the sums of f' and the saturated counts are not taken.
 
         f'(u_l) is computed here, one layer at a time, rather than stored by the forward pass:
         for sigmoid and tanh it comes from a_l, which without residual connections is h_l, the
@@ -335,13 +349,14 @@ class Network:
                 raise TrainingInterrupted
             # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
             derivative_into(u_stack[layer], ws.a[layer], fprime)
-            ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
-            if nonnegative:
-                np.less(fprime, threshold, out=mask)
-            else:
-                np.abs(fprime, out=ws.abs)
-                np.less(ws.abs, threshold, out=mask)
-            ws.saturated_count[layer] = np.count_nonzero(mask)
+            if statistics:
+                ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
+                if nonnegative:
+                    np.less(fprime, threshold, out=mask)
+                else:
+                    np.abs(fprime, out=ws.abs)
+                    np.less(ws.abs, threshold, out=mask)
+                ws.saturated_count[layer] = np.count_nonzero(mask)
 
             dz = ws.dz[layer]
             if norm_axis is None:
@@ -516,26 +531,52 @@ class Network:
             loss, accuracy = self._backward(ws, u_stack, y)
             weight_norms = self._weight_norms(self._w_blocks)
             grad_norms = self._weight_norms(self._g_blocks)
-            if momentum > 0.0:
-                if self._velocity is None:
-                    self._velocity = np.zeros_like(self._flat)
-                    self._v_blocks = self._weight_blocks(self._velocity)
-                self._velocity *= momentum  # v ← μ·v + g
-                self._velocity += self._grad_flat
-                step = self._velocity
-                step_norms = self._weight_norms(self._v_blocks)
-            else:
-                step, step_norms = self._grad_flat, grad_norms
+            step = self._step_direction(momentum)
+            step_norms = (
+                grad_norms if step is self._grad_flat else self._weight_norms(self._v_blocks)
+            )
             ratios = self._ratios(learning_rate, step_norms, weight_norms)
             stats = self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
-            # θ ← θ − lr·step, in chunks that stay in cache between the two operations.
-            lr, update, chunk = self.dtype.type(learning_rate), self._update, self._update.size
-            for start in range(0, self._flat.size, chunk):
-                part = slice(start, start + chunk)
-                n = min(chunk, self._flat.size - start)
-                np.multiply(step[part], lr, out=update[:n])
-                self._flat[part] -= update[:n]
+            self._apply(step, learning_rate)
         return stats
+
+    def train_step_lean(
+        self, x: np.ndarray, y: np.ndarray, learning_rate: float, momentum: float = 0.0
+    ) -> tuple[float, float]:
+        """The same SGD step as :meth:`train_step` (the same parameters after it, bit for bit),
+        without the per-layer statistics; returns (loss, accuracy).
+
+        The window draws statistics about 30 times a second and keeps a history that thins out
+        as it grows, so most steps' statistics would never be seen: the app trains those with
+        this method (see :class:`~vg_desktop.training_loop.TrainingLoop`).
+        """
+        x, y = self._check_batch(x, y)
+        ws = self._workspace_for(x.shape[0])
+        with np.errstate(all="ignore"):
+            u_stack = self._forward(ws, x, update_running=True, fresh=False)
+            loss, accuracy = self._backward(ws, u_stack, y, statistics=False)
+            self._apply(self._step_direction(momentum), learning_rate)
+        return loss, accuracy
+
+    def _step_direction(self, momentum: float) -> np.ndarray:
+        """The gradient, or with momentum the velocity v ← μ·v + g."""
+        if momentum <= 0.0:
+            return self._grad_flat
+        if self._velocity is None:
+            self._velocity = np.zeros_like(self._flat)
+            self._v_blocks = self._weight_blocks(self._velocity)
+        self._velocity *= momentum
+        self._velocity += self._grad_flat
+        return self._velocity
+
+    def _apply(self, step: np.ndarray, learning_rate: float) -> None:
+        """θ ← θ − lr·step, in chunks that stay in cache between the two operations."""
+        lr, update, chunk = self.dtype.type(learning_rate), self._update, self._update.size
+        for start in range(0, self._flat.size, chunk):
+            part = slice(start, start + chunk)
+            n = min(chunk, self._flat.size - start)
+            np.multiply(step[part], lr, out=update[:n])
+            self._flat[part] -= update[:n]
 
     def _forward_eval(self, x: np.ndarray) -> np.ndarray:
         """Evaluation-mode logits: the same layers, batch norm with its running statistics.

@@ -54,6 +54,14 @@ class TrainingRun:
         self.step_count += 1
         return stats
 
+    def step_lean(self) -> tuple[float, float]:
+        """The same step as :meth:`step` without the per-layer statistics: (loss, accuracy)."""
+        x, y = self.next_batch()
+        train = self.config.train
+        result = self.network.train_step_lean(x, y, train.learning_rate, train.momentum)
+        self.step_count += 1
+        return result
+
     def probe(self) -> StepStats:
         """Statistics of the current parameters on a fixed batch (the first ``batch_size``
         samples), without training and without advancing the minibatch stream: showing a
