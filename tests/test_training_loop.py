@@ -8,6 +8,7 @@ must not change because of that.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -95,3 +96,81 @@ def test_the_window_receives_the_history_of_a_run_with_statistics_every_step(mon
     last = snapshots[-1]
     assert last.step == STEPS and last.loss == stats.loss
     assert np.array_equal(last.signal_grad_norms, stats.signal_grad_norms)
+
+
+class _Loop:
+    """A TrainingLoop in a thread, with what it sent."""
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.snapshots: list = []
+        self.states: list[str] = []
+        self.loop = TrainingLoop(config, self._send)
+        self.thread = threading.Thread(target=self.loop.run)
+        self.thread.start()
+
+    def _send(self, kind, *payload):
+        if kind == "snapshot":
+            self.snapshots.append(payload[0])
+        elif kind == "state":
+            self.states.append(payload[0])
+
+    def wait(self, predicate, timeout: float = 60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for snap in list(self.snapshots):
+                if predicate(snap):
+                    return snap
+            time.sleep(0.01)
+        raise AssertionError("no such snapshot arrived")
+
+    def stop(self) -> None:
+        self.loop.request_stop()
+        self.thread.join(10)
+
+
+def test_a_pause_after_a_step_without_statistics_shows_a_measured_step():
+    """Past the history's capacity most steps go lean; the paused frame must still show the
+    statistics of the step it names (update ratios with momentum included)."""
+    train = replace(ExperimentConfig().train, momentum=0.9)
+    config = replace(
+        ExperimentConfig(), network=NetworkConfig(depth=3, width=8, seed=6), train=train
+    )
+    loop = _Loop(config)
+    try:
+        loop.loop.play()
+        loop.wait(lambda s: s.step > 5000)
+        loop.loop.pause()
+        paused = loop.wait(lambda s: not s.playing and s.step > 5000)
+    finally:
+        loop.stop()
+    run = TrainingRun(config)
+    for _ in range(paused.step):
+        stats = run.step()
+    assert paused.loss == stats.loss
+    assert np.array_equal(paused.update_ratios, stats.update_ratios)
+    assert np.array_equal(paused.signal_grad_norms, stats.signal_grad_norms)
+
+
+def test_a_step_without_statistics_that_diverges_is_caught_at_that_step(monkeypatch):
+    """An infinite weight behind a saturating sigmoid can leave the loss finite: a lean step
+    checks the parameters too, and the divergence is reported at the step it happened."""
+    step_lean = TrainingRun.step_lean
+    broken_at = []
+
+    def breaking(run):  # the first step without statistics after step 5000
+        if run.step_count >= 5000 and not broken_at:
+            run.network.params[0]["W"][0, 0] = -np.inf
+            broken_at.append(run.step_count + 1)
+        return step_lean(run)
+
+    monkeypatch.setattr(TrainingRun, "step_lean", breaking)
+    config = replace(ExperimentConfig(), network=NetworkConfig(depth=3, width=8, seed=7))
+    loop = _Loop(config)
+    try:
+        loop.loop.play()
+        diverged = loop.wait(lambda s: s.diverged)
+    finally:
+        loop.stop()
+    assert diverged.step == broken_at[0]
+    assert "diverged" in loop.states
+    assert "NaN or infinite" in diverged.message

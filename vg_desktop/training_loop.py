@@ -208,6 +208,7 @@ class TrainingLoop:
         grid_stale = False  # the network changed since the last finished grid
         last_stats: StepStats | None = None  # of the step numbered stats_step
         stats_step = -1
+        measure_next = False  # train the next step with statistics
         last_step_time = 0.0  # how long the last training step took
         last_emit = 0.0
         next_chunk_at = 0.0
@@ -265,13 +266,14 @@ class TrainingLoop:
                     self._playing.clear()
                     self._send("state", "diverged")
                     continue
+                if not (self._playing.is_set() or single) and stats_step != run.step_count:
+                    # Paused right after a step trained without statistics: train one more,
+                    # with them, so the paused frame shows a step's own numbers (as if the
+                    # pause had arrived a step later; it arrives mid-step anyway).
+                    single = measure_next = True
                 if not (self._playing.is_set() or single):
                     if self._emitted_step != run.step_count or was_playing:
-                        # Just paused: show exactly where training stopped, at once. After a
-                        # step without statistics, the network as it stands (measured on the
-                        # fixed batch, as a new network is).
-                        if stats_step != run.step_count:
-                            last_stats, stats_step = run.probe(), run.step_count
+                        # Just paused: show exactly where training stopped, at once.
                         self._emit(last_stats, recorder, grid, 0.0)
                         was_playing = False
                         continue
@@ -306,15 +308,21 @@ class TrainingLoop:
                 if (
                     keep
                     or emit_due
+                    or measure_next
                     or target_loss is not None
                     or (max_steps is not None and step >= max_steps)
                 ):
                     last_stats, stats_step = run.step(), step
                     finite = all_finite(last_stats)
+                    measure_next = False
                 else:
-                    finite = bool(np.isfinite(run.step_lean()[0]))
-                    if not finite:  # show the network as it is now: NaN somewhere
+                    lean = run.step_lean()
+                    finite = lean.finite
+                    if not finite:  # show the network as it is now: NaN or inf somewhere
                         last_stats, stats_step = run.probe(), step
+                    # Gradients exactly zero: a pause and an explanation are due, if they stay
+                    # so; the next step, with statistics, finds out.
+                    measure_next = lean.zero_layers > 0 and not self._underflow_noted
                 self._stop_message = ""
                 was_playing = self._playing.is_set()
                 grid_stale = True

@@ -42,6 +42,7 @@ How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
@@ -63,6 +64,15 @@ from .stats import (
     row_norms,
     safe_norm,
 )
+
+
+class LeanStep(NamedTuple):
+    """What :meth:`Network.train_step_lean` reports instead of :class:`StepStats`."""
+
+    loss: float
+    accuracy: float
+    finite: bool  # the loss and every parameter after the update
+    zero_layers: int  # layers whose back-propagated gradient was exactly zero
 
 
 class TrainingInterrupted(Exception):
@@ -140,6 +150,7 @@ class _Workspace:
         self.logits = np.empty((batch, net.n_classes), dtype)
         self.rows = np.arange(batch)
         self.u: np.ndarray | None = None  # u_l of steps without statistics (made on first use)
+        self.zero_layers = 0  # layers whose dL/dz was exactly 0 in the last backward pass
         if net._norm_axis is not None:
             stat = (1, width) if net._norm_axis == 0 else (batch, 1)
             self.z = np.empty((depth, *shape), dtype)
@@ -343,6 +354,7 @@ class Network:
         dh = ws.dh[which]
         np.matmul(d_logits, self._w_t[depth], out=dh)
 
+        ws.zero_layers = 0
         interrupt = self.interrupt
         for layer in range(depth - 1, -1, -1):
             if interrupt is not None and interrupt():
@@ -374,6 +386,7 @@ class Network:
                 np.copyto(dz, 0.0, where=mask)
             if vanished:
                 if not dz.any():
+                    ws.zero_layers += 1
                     self._g_aug[layer].fill(0.0)
                     if layer > 0 and not residual:
                         dh.fill(0.0)  # dL/dh_{l-1} = 0 W_lᵀ; with residual it stays dL/dh_l
@@ -542,13 +555,15 @@ class Network:
 
     def train_step_lean(
         self, x: np.ndarray, y: np.ndarray, learning_rate: float, momentum: float = 0.0
-    ) -> tuple[float, float]:
+    ) -> LeanStep:
         """The same SGD step as :meth:`train_step` (the same parameters after it, bit for bit),
-        without the per-layer statistics; returns (loss, accuracy).
+        without the per-layer statistics.
 
         The window draws statistics about 30 times a second and keeps a history that thins out
         as it grows, so most steps' statistics would never be seen: the app trains those with
-        this method (see :class:`~vg_desktop.training_loop.TrainingLoop`).
+        this method (see :class:`~vg_desktop.training_loop.TrainingLoop`). What it returns is
+        enough to notice what must not wait for the next step with statistics: a divergence,
+        and gradients that became exactly zero.
         """
         x, y = self._check_batch(x, y)
         ws = self._workspace_for(x.shape[0])
@@ -556,7 +571,9 @@ class Network:
             u_stack = self._forward(ws, x, update_running=True, fresh=False)
             loss, accuracy = self._backward(ws, u_stack, y, statistics=False)
             self._apply(self._step_direction(momentum), learning_rate)
-        return loss, accuracy
+            # An infinite or NaN gradient leaves infinite or NaN parameters after the update.
+            finite = bool(np.isfinite(loss) and np.isfinite(self._flat).all())
+        return LeanStep(loss, accuracy, finite, ws.zero_layers)
 
     def _step_direction(self, momentum: float) -> np.ndarray:
         """The gradient, or with momentum the velocity v ← μ·v + g."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import ExperimentConfig, TrainConfig
 from .datasets import dataset_from_config
-from .network import Network
+from .network import LeanStep, Network
 from .stats import StepStats
 
 
@@ -54,8 +54,8 @@ class TrainingRun:
         self.step_count += 1
         return stats
 
-    def step_lean(self) -> tuple[float, float]:
-        """The same step as :meth:`step` without the per-layer statistics: (loss, accuracy)."""
+    def step_lean(self) -> LeanStep:
+        """The same step as :meth:`step` without the per-layer statistics."""
         x, y = self.next_batch()
         train = self.config.train
         result = self.network.train_step_lean(x, y, train.learning_rate, train.momentum)
