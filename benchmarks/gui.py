@@ -68,13 +68,13 @@ def pump(app, seconds: float) -> None:
     loop.exec()
 
 
-_PAINT_SINK: list[list[float]] = []  # the frame list paint times go to (empty: nowhere)
+_PAINT_SINK: list = []  # the function paint times go to (empty: nowhere)
 
 
 def _time_plot_paints() -> None:
     """Wrap pyqtgraph's GraphicsView.paintEvent once, before any window exists (PySide
-    resolves a Python override once per class), adding each paint's time to the newest frame
-    of the list in ``_PAINT_SINK``."""
+    resolves a Python override once per class), handing each paint's time in ms to the
+    function in ``_PAINT_SINK``."""
     import pyqtgraph as pg
 
     if getattr(pg.GraphicsView.paintEvent, "_timed", False):
@@ -84,8 +84,8 @@ def _time_plot_paints() -> None:
     def timed_paint(view, event):
         t0 = time.perf_counter()
         original(view, event)
-        if _PAINT_SINK and _PAINT_SINK[0]:
-            _PAINT_SINK[0][-1] += (time.perf_counter() - t0) * 1000
+        if _PAINT_SINK:
+            _PAINT_SINK[0]((time.perf_counter() - t0) * 1000)
 
     timed_paint._timed = True
     pg.GraphicsView.paintEvent = timed_paint
@@ -94,41 +94,67 @@ def _time_plot_paints() -> None:
 def frame_times(app, depth: int, seconds: float) -> dict:
     """Time every frame while training at full speed with every view visible.
 
-    A frame is the window's ``_draw()`` (plot items updated from the newest snapshot) plus the
-    paint events of the plot views that follow it, up to the next ``_draw()``: what the GUI
-    thread spends to put one frame on screen.
+    A frame is one tick of the window's frame timer and the painting it causes: ``_draw()`` when
+    a new snapshot came (plot items updated from it), the bars' animation step, then the paint
+    events of the plot views, up to the next tick. Ticks without a new snapshot only animate
+    the bars toward their targets; they are counted apart.
     """
-    draws: list[float] = []
-    frames: list[float] = []  # draw + paint
+    draws: list[float] = []  # _draw() alone
+    ticks: list[list] = []  # [drew a snapshot, ms], one per tick
     window = make_window(app, depth)
+    draw_if_allowed, animate = window._draw_if_allowed, window.bars.advance_animation
+
+    def timed_tick():
+        ticks.append([False, 0.0])
+        t0 = time.perf_counter()
+        draw_if_allowed()
+        ticks[-1][1] += (time.perf_counter() - t0) * 1000
 
     def timed_draw():
         t0 = time.perf_counter()
         type(window)._draw(window)
         draws.append((time.perf_counter() - t0) * 1000)
-        frames.append(draws[-1])
+        if ticks:
+            ticks[-1][0] = True
 
+    def timed_animation():
+        t0 = time.perf_counter()
+        animate()
+        if ticks:
+            ticks[-1][1] += (time.perf_counter() - t0) * 1000
+
+    window._draw_if_allowed = timed_tick
     window._draw = timed_draw
-    _PAINT_SINK[:] = [frames]
+    window.bars.advance_animation = timed_animation
+
+    def add_paint(ms: float) -> None:
+        if ticks:
+            ticks[-1][1] += ms
+
+    _PAINT_SINK[:] = [add_paint]
     try:
         window.play()
         pump(app, 1.0)  # warm-up
         draws.clear()
-        frames.clear()
+        ticks.clear()
         pump(app, seconds)
         window.pause()
     finally:
         _PAINT_SINK.clear()
     window.close()
-    frames = frames[:-1]  # the last frame's paint may be cut off
+    ticks = ticks[:-1]  # the last tick's paint may be cut off
+    frames = [ms for drew, ms in ticks if drew]
+    animation = [ms for drew, ms in ticks if not drew]
     return {
         "depth": depth,
-        "frames": len(draws),
+        "frames": len(frames),
         "median_ms": statistics.median(draws),
         "p95_ms": percentile(draws, 0.95),
         "with_paint_median_ms": statistics.median(frames),
         "with_paint_p95_ms": percentile(frames, 0.95),
-        "frames_per_s": len(draws) / seconds,
+        "frames_per_s": len(frames) / seconds,
+        "animation_only_ticks": len(animation),
+        "animation_only_median_ms": statistics.median(animation) if animation else 0.0,
     }
 
 
@@ -303,13 +329,18 @@ def main() -> None:
     os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(RESULTS / "bench-settings.ini")
     out: dict = {}
 
-    print("Frame draw time (every view visible, training at full speed, 1920x1080)")
+    print(
+        "Frame time (every view visible, training at full speed, 1920x1080; a frame is one"
+        " frame-timer tick with a new snapshot: draw, bar animation, paint)"
+    )
     out["frames"] = [frame_times(app, d, args.seconds) for d in (10, 100, 200)]
     for r in out["frames"]:
         print(
             f"  depth {r['depth']:>3}: draw median {r['median_ms']:5.1f} ms, p95 "
             f"{r['p95_ms']:5.1f} ms; draw + paint median {r['with_paint_median_ms']:5.1f} ms, "
             f"p95 {r['with_paint_p95_ms']:5.1f} ms; {r['frames_per_s']:.0f} frames/s"
+            f" (+{r['animation_only_ticks']} animation-only ticks,"
+            f" median {r['animation_only_median_ms']:.1f} ms)"
         )
 
     print(

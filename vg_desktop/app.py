@@ -92,8 +92,7 @@ HISTORY_FIELD = {
 ZOOM_STEP = 1.15
 BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
 ACTIVATION_SHARE = 0.27  # of the window's width: the activation plot's column
-SLOW_VIEW_INTERVAL = 0.12  # s between refreshes of each history view while training
-SLOW_VIEWS = ("curves", "heatmap", "dataset")
+SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while training
 
 
 def default_config() -> ExperimentConfig:
@@ -134,7 +133,8 @@ class MainWindow(QMainWindow):
         self.editing = "A"
         self._dataset_key: tuple[str, int] | None = None
         self._decision_shown = None  # the DecisionGrid on screen (grids arrive a few per second)
-        self._slow_views_due = dict.fromkeys(SLOW_VIEWS, 0.0)
+        self._slow_views_due = 0.0
+        self._history_frame = False  # this frame-timer tick drew the history views
         self.theme_name = self.settings.text("view/theme", "light", tuple(THEMES))
         self.zoom = self.settings.number("view/zoom", 1.0, *ZOOM_RANGE)
 
@@ -816,8 +816,10 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def _draw_frame(self) -> None:
+        self._history_frame = False
         self._draw_if_allowed()
-        self.bars.advance_animation()
+        if not self._history_frame:  # that frame paints enough; the bars move on at the next
+            self.bars.advance_animation()
 
     @Slot()
     def _on_snapshot_arrived(self) -> None:
@@ -847,10 +849,36 @@ class MainWindow(QMainWindow):
             self._draw()
 
     def _draw(self) -> None:
+        if self.run_a.latest is None:
+            return
+        now = time.perf_counter()
+        training = any(r.latest is not None and r.latest.playing for r in self.runs())
+        if training and now >= self._slow_views_due and not self._new_run_waiting():
+            # The history views change slowly and cost the most to paint: while training they
+            # get a frame of their own a few times a second, and the bars and the activation
+            # plot wait for the next tick (the bars keep animating meanwhile). So no frame
+            # paints all five plots, and the frame time stays even.
+            self._slow_views_due = now + SLOW_VIEW_INTERVAL
+            self._history_frame = True
+            self._draw_history_views()
+            return
+        self._draw_live_views()
+        if not training:
+            self._draw_history_views()
+        self.frames_drawn += 1
+        self._update_status()
+
+    def _new_run_waiting(self) -> bool:
+        """A new network's first snapshot has not been drawn yet (it goes first)."""
+        return any(
+            r.latest is not None and (r.drawn is None or r.drawn.run_id != r.latest.run_id)
+            for r in self.runs()
+        )
+
+    def _draw_live_views(self) -> None:
+        """The bars and the activation plot, from each run's newest snapshot."""
         key = self.quantity.currentData()
         a, b = self.run_a, self.run_b
-        if a.latest is None:
-            return
         for run in self.runs():
             run.drawn = run.latest
         snap_a = a.drawn
@@ -867,9 +895,7 @@ class MainWindow(QMainWindow):
             if s is not None and s.diverged
         ]
         self.bars.set_diverged("\n".join(diverged) if diverged else None)
-
-        shown = self.edited_run
-        snap = shown.drawn
+        snap = self.edited_run.drawn
         if snap is None:
             return
         layer = min(self.layer.value(), snap.depth) - 1
@@ -880,22 +906,17 @@ class MainWindow(QMainWindow):
             float(snap.saturated_fractions[layer]),
         )
         self.layer_info.setText(self.activation_plot.info_text())
-        # The history views change slowly and cost the most to paint: while training each is
-        # refreshed about 8 times a second, and at most one of them per frame, so that no frame
-        # paints all five plots (the frame time stays even).
-        now = time.perf_counter()
-        training = any(r.drawn is not None and r.drawn.playing for r in self.runs())
-        drawers = {
-            "curves": self._draw_curves,
-            "heatmap": self._draw_heatmap,
-            "dataset": self._draw_dataset,
-        }
-        due = [v for v in SLOW_VIEWS if not training or now >= self._slow_views_due[v]]
-        for view in due[:1] if training else due:
-            self._slow_views_due[view] = now + SLOW_VIEW_INTERVAL
-            drawers[view](shown, snap, key)
-        self.frames_drawn += 1
-        self._update_status()
+
+    def _draw_history_views(self) -> None:
+        """Curves, heatmap and data, from the runs' histories and newest snapshots."""
+        shown = self.edited_run
+        snap = shown.latest
+        if snap is None:
+            return
+        key = self.quantity.currentData()
+        self._draw_curves(shown, snap, key)
+        self._draw_heatmap(shown, snap, key)
+        self._draw_dataset(shown, snap, key)
 
     def _draw_curves(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         ha = self.run_a.history

@@ -321,29 +321,34 @@ def test_an_unchanged_decision_grid_arrives_as_the_same_object(qtbot, window):
     assert not grids[-1].confidence.flags.writeable
 
 
-def test_training_refreshes_at_most_one_history_view_per_frame(qtbot, window, monkeypatch):
-    """The curves, heatmap and data views are refreshed in turn, never all in one frame, so
-    that no frame paints all five plots; each still refreshes several times a second."""
-    refreshed: list[list[str]] = []
-    for name in ("curves", "heatmap", "dataset"):
-        original = getattr(window, f"_draw_{name}")
+def test_training_draws_the_history_views_in_frames_of_their_own(qtbot, window, monkeypatch):
+    """While training, a frame draws either the bars and the activation plot or the three
+    history views, never all five plots; the history views still refresh several times a
+    second, the live views in most frames."""
+    frames: list[list[str]] = []
+    for name in ("live", "history"):
+        original = getattr(window, f"_draw_{name}_views")
 
-        def wrapper(*args, name=name, original=original):
-            refreshed[-1].append(name)
-            original(*args)
+        def wrapper(name=name, original=original):
+            frames[-1].append(name)
+            original()
 
-        monkeypatch.setattr(window, f"_draw_{name}", wrapper)
+        monkeypatch.setattr(window, f"_draw_{name}_views", wrapper)
     draw = window._draw
 
     def counted_draw():
-        refreshed.append([])
+        frames.append([])
         draw()
 
     monkeypatch.setattr(window, "_draw", counted_draw)
     window.play()
-    qtbot.waitUntil(lambda: len(refreshed) >= 40, timeout=10000)
+    qtbot.waitUntil(lambda: len(frames) >= 45, timeout=10000)
+    started = time.perf_counter()
+    qtbot.waitUntil(lambda: len(frames) >= 75, timeout=10000)
+    seconds = time.perf_counter() - started
     window.pause()
-    frames = refreshed[5:40]
-    assert max(len(f) for f in frames) == 1
-    for name in ("curves", "heatmap", "dataset"):
-        assert sum(f.count(name) for f in frames) >= 3
+    ticks = frames[45:75]
+    assert all(len(f) == 1 for f in ticks), ticks
+    history = sum(f == ["history"] for f in ticks)
+    assert history / seconds >= 3
+    assert sum(f == ["live"] for f in ticks) > 2 * history
