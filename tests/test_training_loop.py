@@ -7,11 +7,13 @@ must not change because of that.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from vg_desktop.engine import ExperimentConfig, NetworkConfig, RunHistory, TrainingRun
 from vg_desktop.engine.history import FIELDS_PER_LAYER
@@ -174,3 +176,74 @@ def test_a_step_without_statistics_that_diverges_is_caught_at_that_step(monkeypa
     assert diverged.step == broken_at[0]
     assert "diverged" in loop.states
     assert "NaN or infinite" in diverged.message
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_random_commands_never_lose_a_setting(seed):
+    """Rebuilds, resets, steps, speed and training-setting changes in random order and at
+    random moments: every 25 commands, the newest snapshot must show the commanded settings.
+    (A rebuild interrupted by a newer command once lost training settings that had arrived
+    with it: the network kept its old batch size, and said so in every snapshot.)"""
+    rng = random.Random(seed)
+    config = replace(ExperimentConfig(), network=NetworkConfig(depth=3, width=8))
+    loop = _Loop(config)
+    try:
+        for i in range(1500):
+            action = rng.random()
+            if action < 0.15:
+                loop.loop.play()
+            elif action < 0.3:
+                loop.loop.pause()
+            elif action < 0.4:
+                loop.loop.request_step()
+            elif action < 0.5:
+                network = replace(config.network, depth=rng.randint(1, 6))
+                config = replace(config, network=network)
+                loop.loop.set_config(config)
+            elif action < 0.55:
+                loop.loop.request_reset()
+            elif action < 0.8:
+                train = replace(config.train, batch_size=rng.choice([2, 10, 64, 325]))
+                config = replace(config, train=train)
+                loop.loop.set_train(train)
+            elif action < 0.9:
+                loop.loop.set_steps_per_frame(rng.choice([None, 1, 5]))
+            else:
+                time.sleep(rng.random() * 0.02)
+            if i % 25 == 24:
+                deadline = time.monotonic() + 10
+                while not (loop.snapshots and loop.snapshots[-1].config == config):
+                    assert time.monotonic() < deadline, f"command {i + 1}: {config.train} lost"
+                    time.sleep(0.005)
+    finally:
+        loop.stop()
+
+
+def test_training_settings_that_arrive_with_an_interrupted_rebuild_are_kept(monkeypatch):
+    """A rebuild takes the newest training settings with it; when a newer command (here a
+    reset) interrupts that rebuild, the settings must reach the network that replaces it."""
+    config = replace(ExperimentConfig(), network=NetworkConfig(depth=3, width=8))
+    loop = _Loop(config)
+    probe = TrainingRun.probe
+    armed = threading.Event()
+
+    def interrupted_probe(run):
+        if armed.is_set():
+            armed.clear()
+            loop.loop.request_reset()  # arrives while the new network is being measured
+        return probe(run)
+
+    monkeypatch.setattr(TrainingRun, "probe", interrupted_probe)
+    try:
+        loop.wait(lambda s: s.config == config)
+        rebuilt = replace(config, network=replace(config.network, depth=4))
+        train = replace(config.train, batch_size=10)
+        armed.set()
+        with loop.loop._lock:  # both arrive before the loop looks (they could in the app)
+            loop.loop._pending_config = rebuilt
+            loop.loop._pending_train = train
+        loop.loop._wake.set()
+        loop.wait(lambda s: s.config == replace(rebuilt, train=train), 10)
+        assert not armed.is_set(), "the rebuild was not interrupted"
+    finally:
+        loop.stop()

@@ -217,6 +217,7 @@ class TrainingLoop:
         steps_this_frame = 0
         was_playing = False
         while not self._stop.is_set():
+            want_weights = False
             try:
                 with self._lock:
                     config, self._pending_config = self._pending_config, None
@@ -235,6 +236,11 @@ class TrainingLoop:
                     config = self._run.config
                 if config is not None:
                     self._run = TrainingRun(config)
+                    if train is not None:
+                        # The newest training settings, before anything below can be
+                        # interrupted by a newer command: they must not be lost with this pass.
+                        self._run.set_train(train)
+                        train = None
                     self._run.network.interrupt = self._abandon.is_set
                     self._diverged_message = self._stop_message = ""
                     self._underflow_noted = False
@@ -257,6 +263,7 @@ class TrainingLoop:
                     self._emitted_step = -1  # paused: still confirm the new settings at once
                 if want_weights and self._run is not None:
                     self._send("weights", self._run.network.state_arrays())
+                    want_weights = False
                 run = self._run
                 if run is None:
                     self._idle()
@@ -367,6 +374,9 @@ class TrainingLoop:
                     self._emit(last_stats, recorder, grid, rate)
                     last_emit = now
             except TrainingInterrupted:
+                if want_weights:  # still owed: to the network that replaces this one
+                    with self._lock:
+                        self._weights_requested = True
                 continue  # a stop, rebuild or reset arrived mid-step: the loop's top handles it
             except Exception as exc:  # shown to the user; the app keeps running
                 self._playing.clear()

@@ -308,7 +308,7 @@ def _run_states(window) -> str:
         }
         states.append(
             f"run {run.name}: playing={run.controller.playing}, "
-            f"thread running={run.controller.thread.isRunning()}, latest step {latest.step}, "
+            f"running={run.controller.is_running()}, latest step {latest.step}, "
             f"config vs latest snapshot's: {diff or 'equal'}"
         )
     return "; ".join(states)
