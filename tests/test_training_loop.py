@@ -44,18 +44,7 @@ def _train_with_loop(config: ExperimentConfig) -> tuple[RunHistory, list]:
         thread.join(10)
     history = RunHistory(config.network.depth)
     for snap in snapshots:
-        chunk = snap.history
-        for i in range(len(chunk)):
-            history.append(
-                int(chunk.steps[i]),
-                float(chunk.loss[i]),
-                float(chunk.accuracy[i]),
-                signal_grad_norm=chunk.signal_grad_norms[i],
-                weight_grad_norm=chunk.weight_grad_norms[i],
-                update_ratio=chunk.update_ratios[i],
-                saturated_fraction=chunk.saturated_fractions[i],
-                mean_derivative=chunk.mean_derivatives[i],
-            )
+        snap.history.append_to(history)
     return history, snapshots
 
 

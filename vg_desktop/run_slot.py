@@ -40,18 +40,7 @@ class RunSlot(QObject):
     def _on_snapshot(self, snap: Snapshot) -> None:
         if self.latest is None or snap.run_id != self.latest.run_id:
             self.history = RunHistory(snap.depth)
-        chunk = snap.history
-        for i in range(len(chunk)):
-            self.history.append(
-                int(chunk.steps[i]),
-                float(chunk.loss[i]),
-                float(chunk.accuracy[i]),
-                signal_grad_norm=chunk.signal_grad_norms[i],
-                weight_grad_norm=chunk.weight_grad_norms[i],
-                update_ratio=chunk.update_ratios[i],
-                saturated_fraction=chunk.saturated_fractions[i],
-                mean_derivative=chunk.mean_derivatives[i],
-            )
+        snap.history.append_to(self.history)
         self.latest = snap
         self.changed.emit()
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import ExperimentConfig, StepStats
+from .engine import ExperimentConfig, RunHistory, StepStats
 
 # At most this many pre-activation values per layer travel in a snapshot; the engine's mean
 # derivative and saturated fraction are still computed on the whole batch.
@@ -39,6 +39,20 @@ class HistoryChunk:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    def append_to(self, history: RunHistory) -> None:
+        """Record these rows in ``history`` (which keeps the ones on its stride)."""
+        for i in range(len(self)):
+            history.append(
+                int(self.steps[i]),
+                float(self.loss[i]),
+                float(self.accuracy[i]),
+                signal_grad_norm=self.signal_grad_norms[i],
+                weight_grad_norm=self.weight_grad_norms[i],
+                update_ratio=self.update_ratios[i],
+                saturated_fraction=self.saturated_fractions[i],
+                mean_derivative=self.mean_derivatives[i],
+            )
 
     @staticmethod
     def empty(depth: int) -> HistoryChunk:

@@ -195,6 +195,7 @@ class Network:
         self._grad_flat = np.zeros_like(self._flat)
         # learning_rate × step, one cache-sized chunk at a time, before it is subtracted.
         self._update = np.empty(min(self._flat.size, _UPDATE_CHUNK), dtype=self.dtype)
+        self._finite = np.empty(self._flat.size, dtype=bool)  # the lean step's NaN/inf check
         self._velocity: np.ndarray | None = None  # heavy-ball momentum, made on first use
         self._v_blocks: tuple | None = None
         self.params: list[dict[str, np.ndarray]] = []
@@ -572,7 +573,7 @@ class Network:
             loss, accuracy = self._backward(ws, u_stack, y, statistics=False)
             self._apply(self._step_direction(momentum), learning_rate)
             # An infinite or NaN gradient leaves infinite or NaN parameters after the update.
-            finite = bool(np.isfinite(loss) and np.isfinite(self._flat).all())
+            finite = bool(np.isfinite(loss) and np.isfinite(self._flat, out=self._finite).all())
         return LeanStep(loss, accuracy, finite, ws.zero_layers)
 
     def _step_direction(self, momentum: float) -> np.ndarray:
