@@ -162,6 +162,7 @@ def render(scenario: Scenario, steps: int, outdir: Path, size: tuple[int, int]) 
         snap.preactivations[layer],
         float(snap.mean_derivatives[layer]),
         float(snap.saturated_fractions[layer]),
+        rms_derivative=float(snap.rms_derivatives[layer]),
     )
     save(act, outdir / f"{tag}_activation.png", size)
 

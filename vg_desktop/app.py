@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from . import APP_NAME, ORG_NAME, __version__
 from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, scaled_theme
-from .engine import ExperimentConfig
+from .engine import ExperimentConfig, chain_rule_model_note
 from .lessons import LessonFileError, builtin_lessons, load_lesson
 from .paths import resource_path
 from .plots import (
@@ -199,8 +199,9 @@ class MainWindow(QMainWindow):
         self.overlay.setAccessibleName("Chain-rule estimate")
         self.overlay.setToolTip(
             "Overlay the chain rule's prediction: start from the last layer and multiply, layer "
-            "by layer, by the mean f′ under the histogram and the weights' gain. It matches a "
-            "plain stack; the gap shows what normalization or residual paths add."
+            "by layer, by the RMS of f′ under the histogram (√mean f′²) and the weights' gain. "
+            "It models a plain stack; with normalization or residual connections a note "
+            "replaces it."
         )
         self.lock_axis = QCheckBox("Lock axis")
         self.lock_axis.setAccessibleName("Lock axis")
@@ -884,10 +885,12 @@ class MainWindow(QMainWindow):
         snap_a = a.drawn
         snap_b = b.drawn if b is not None else None
         predicted = snap_a.predicted_signal_norms if key == "signal" else None
+        net_a = snap_a.config.network
         self.bars.show_values(
             snapshot_values(snap_a, key),
             predicted=predicted,
             values_b=snapshot_values(snap_b, key) if snap_b is not None else None,
+            prediction_note=chain_rule_model_note(net_a.normalization, net_a.residual),
         )
         diverged = [
             f"run {s_name}: {s.message}" if b is not None else s.message
@@ -904,6 +907,7 @@ class MainWindow(QMainWindow):
             snap.preactivations[layer],
             float(snap.mean_derivatives[layer]),
             float(snap.saturated_fractions[layer]),
+            rms_derivative=float(snap.rms_derivatives[layer]),
         )
         self.layer_info.setText(self.activation_plot.info_text())
 

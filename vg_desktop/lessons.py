@@ -111,6 +111,9 @@ MEASURES: dict[str, MeasureSpec] = {
     "mean_derivative_layer": MeasureSpec(
         _per_layer("mean_derivatives"), True, "mean f′ under a layer's histogram"
     ),
+    "rms_derivative_layer": MeasureSpec(
+        _per_layer("rms_derivatives"), True, "RMS f′ (√mean f′²) under a layer's histogram"
+    ),
     "mean_derivative_min": MeasureSpec(
         _all_layers("mean_derivatives", np.min), False, "smallest mean f′ over all hidden layers"
     ),

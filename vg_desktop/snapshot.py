@@ -129,8 +129,9 @@ class Snapshot:
     weight_grad_norms: np.ndarray  # (depth + 1,) ‖dL/dW_l‖, output layer last
     update_ratios: np.ndarray  # (depth + 1,) ‖ΔW_l‖ / ‖W_l‖
     mean_derivatives: np.ndarray  # (depth,) mean f'(u_l)
+    rms_derivatives: np.ndarray  # (depth,) √mean f'(u_l)², the factor the gradient's norm pays
     saturated_fractions: np.ndarray  # (depth,)
-    predicted_signal_norms: np.ndarray  # (depth,) chain-rule estimate of ‖dL/dz_l‖
+    predicted_signal_norms: np.ndarray  # (depth,) ∏ RMS f′ × gain estimate of ‖dL/dz_l‖
     preactivations: tuple[np.ndarray, ...]  # depth 1-D samples of u_l
     data_x: np.ndarray  # (n, 2) the dataset
     data_y: np.ndarray  # (n,)
@@ -180,6 +181,7 @@ def snapshot_from_stats(
         weight_grad_norms=frozen(stats.weight_grad_norms),
         update_ratios=frozen(stats.update_ratios),
         mean_derivatives=frozen(stats.mean_derivatives),
+        rms_derivatives=frozen(stats.rms_derivatives),
         saturated_fractions=frozen(stats.saturated_fractions),
         predicted_signal_norms=frozen(stats.predicted_signal_norms),
         preactivations=tuple(preactivation_sample(u) for u in stats.preactivations),

@@ -203,6 +203,28 @@ def test_step_stats_mean_derivative_is_0_2066_when_preactivations_are_standard_n
     assert stats.mean_derivatives[0] == pytest.approx(expected_mean, abs=1e-3)
 
 
+@pytest.mark.parametrize(
+    ("name", "expected_rms", "expected_mean"),
+    [("sigmoid", 0.21175, 0.2066), ("relu", math.sqrt(0.5), 0.5), ("tanh", None, None)],
+)
+def test_step_stats_rms_derivative_under_standard_normal(name, expected_rms, expected_mean):
+    """RMS f′ = √E[f′(Z)²] for standardized pre-activations (batch norm, Gaussian inputs):
+    sigmoid 0.21175 (mean 0.2066), ReLU 1/√2 = 0.707 (mean 0.5). The RMS is never below the
+    mean (Jensen), and is the factor the gradient's *norm* pays (see StepStats)."""
+    net = Network(NetworkConfig(depth=1, width=16, activation=name, normalization="batch", seed=3))
+    x = np.random.default_rng(11).standard_normal((20_000, 2))
+    stats = net.gradients(x, np.zeros(20_000, dtype=np.int64))
+    fprime = get_activation(name).grad
+    rms = math.sqrt(gaussian_expectation(lambda z: fprime(z) ** 2))
+    if expected_rms is not None:
+        assert rms == pytest.approx(expected_rms, abs=5e-5)
+        assert gaussian_expectation(fprime) == pytest.approx(expected_mean, abs=5e-5)
+    assert stats.rms_derivatives[0] == pytest.approx(rms, abs=2e-3)
+    assert stats.rms_derivatives[0] >= stats.mean_derivatives[0]
+    u = stats.preactivations[0]
+    assert stats.rms_derivatives[0] == pytest.approx(np.sqrt(np.mean(fprime(u) ** 2)), rel=1e-12)
+
+
 # ---------------------------------------------------------------- peaks, bands, saturation
 def _reference_peak(name):
     if name == "sigmoid":

@@ -201,6 +201,28 @@ def test_prediction_overlay_only_for_the_signal(bars: GradientBarsPlot) -> None:
     assert not bars._prediction.isVisible()
 
 
+def test_prediction_note_replaces_the_line_where_the_model_does_not_hold(bars) -> None:
+    """Batch norm / residual: a note says why, instead of a line 10¹⁵ below the bars."""
+    from vg_desktop.engine import chain_rule_model_note
+
+    values = np.logspace(-3, -1, 6)
+    bars.show_values(values, predicted=values * 1e-15, prediction_note="")
+    assert bars._prediction.isVisible() and bars.prediction_note_text() is None
+    note = chain_rule_model_note("batch", False)
+    bars.show_values(values, predicted=values * 1e-15, prediction_note=note)
+    assert not bars._prediction.isVisible()
+    assert bars.prediction_note_text() == note
+    bars.set_overlay(False)
+    assert bars.prediction_note_text() is None
+    bars.set_overlay(True)
+    bars.set_quantity("weight")
+    bars.show_values(values, prediction_note=note)
+    assert bars.prediction_note_text() is None  # the estimate is of the signal only
+    bars.set_quantity("signal")
+    bars.show_values(values, predicted=values, prediction_note="")
+    assert bars._prediction.isVisible() and bars.prediction_note_text() is None
+
+
 def test_ab_comparison_draws_side_by_side(bars: GradientBarsPlot) -> None:
     bars.set_animated(False)
     a, b = np.logspace(-12, -1, 4), np.logspace(-3, -1, 4)
@@ -249,6 +271,8 @@ def test_histogram_matches_numpy_with_documented_clipping(qtbot) -> None:
     assert counts.sum() == len(u) - 1
     text = w.info_text()
     assert text.startswith("Layer 7 — mean f′ = 0.207  ·  saturated 3.1 %")
+    w.show_layer(6, u, 0.207, 0.031, rms_derivative=0.212)
+    assert w.info_text().startswith("Layer 7 — mean f′ = 0.207  ·  RMS f′ = 0.212  ·  saturated")
     assert "outside ±8" in text and "1 NaN" in text
 
 

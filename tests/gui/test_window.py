@@ -352,3 +352,18 @@ def test_training_draws_the_history_views_in_frames_of_their_own(qtbot, window, 
     history = sum(f == ["history"] for f in ticks)
     assert history / seconds >= 3
     assert sum(f == ["live"] for f in ticks) > 2 * history
+
+
+def test_chain_rule_overlay_is_replaced_by_a_note_for_batch_norm(qtbot, window):
+    """Plain stack: the RMS estimate is drawn; batch norm: a note says why it is not."""
+    window.overlay.setChecked(True)
+    snap = wait_drawn(qtbot, window)
+    assert window.bars.prediction_note_text() is None and window.bars._prediction.isVisible()
+    assert "RMS f′ = " in window.activation_plot.info_text()
+    c = window.controls
+    c.normalization.setCurrentIndex(c.normalization.findData("batch"))
+    wait_for_step(qtbot, window, lambda s: s.config.network.normalization == "batch")
+    wait_drawn(qtbot, window)
+    assert not window.bars._prediction.isVisible()
+    assert "batch norm" in window.bars.prediction_note_text()
+    assert snap.rms_derivatives.shape == (snap.depth,)

@@ -31,7 +31,7 @@ from .experiment import ExperimentFileError, load_experiment, save_experiment
 from .history import HistoryStride, RunHistory
 from .network import Network, TrainingInterrupted, softmax_cross_entropy
 from .run import TrainingRun
-from .stats import StepStats, safe_norm
+from .stats import StepStats, chain_rule_model_note, safe_norm
 
 __all__ = [
     "ACTIVATIONS",
@@ -57,6 +57,7 @@ __all__ = [
     "TrainConfig",
     "TrainingInterrupted",
     "TrainingRun",
+    "chain_rule_model_note",
     "dataset_from_config",
     "get_activation",
     "load_experiment",

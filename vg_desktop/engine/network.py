@@ -145,6 +145,7 @@ class _Workspace:
         self.mask = np.empty(shape, bool)
         # Per-layer sums the backward pass takes while each array is in cache (float64).
         self.fprime_sum = np.empty(depth)  # Σ f'(u_l)
+        self.fprime_sumsq = np.empty(depth)  # Σ f'(u_l)², for the RMS of f'
         self.saturated_count = np.empty(depth)  # units with |f'(u_l)| below the threshold
         self.dz_sumsq = np.empty(depth)  # Σ (dL/dz_l)², in the network's dtype
         self.logits = np.empty((batch, net.n_classes), dtype)
@@ -304,7 +305,7 @@ class Network:
     ) -> tuple[float, float]:
         """Fill ``self.grads``, ``ws.dz`` and the per-layer sums in ``ws``; return (loss, accuracy).
 
-        Without ``statistics`` the sums of f' and the saturated counts are not taken.
+        Without ``statistics`` the sums of f' and f'² and the saturated counts are not taken.
 
         f'(u_l) is computed here, one layer at a time, rather than stored by the forward pass:
         for sigmoid and tanh it comes from a_l, which without residual connections is h_l, the
@@ -364,6 +365,7 @@ class Network:
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
                 ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
+                ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
                 if nonnegative:
                     np.less(fprime, threshold, out=mask)
                 else:
@@ -472,10 +474,11 @@ class Network:
             signal = row_norms(ws.dz)
         units = ws.batch * width
         mean_deriv = ws.fprime_sum / units
+        rms_deriv = np.sqrt(ws.fprime_sumsq / units)
         saturated = ws.saturated_count / units
         # Gain of W_{l+1} for l = 1..depth-1: ‖W‖_F / sqrt(fan_out) (hidden layers are square).
         gains = weight_norms[1:-1] / np.sqrt(width)
-        predicted = chain_rule_prediction(float(signal[-1]), mean_deriv, gains)
+        predicted = chain_rule_prediction(float(signal[-1]), rms_deriv, gains)
         return StepStats(
             loss=loss,
             accuracy=accuracy,
@@ -484,6 +487,7 @@ class Network:
             update_ratios=update_ratios,
             weight_norms=weight_norms,
             mean_derivatives=mean_deriv,
+            rms_derivatives=rms_deriv,
             saturated_fractions=saturated,
             predicted_signal_norms=predicted,
             preactivations=list(u_stack),

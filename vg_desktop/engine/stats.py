@@ -126,16 +126,22 @@ class StepStats:
     weight_norms
         (depth + 1,) ‖W_l‖ before the step.
     mean_derivatives
-        (depth,) mean of f'(u_l) over the batch and units: the factor layer l's activation
-        multiplies the gradient by, on average (0.2066 for sigmoid with u ~ N(0, 1)).
+        (depth,) mean of f'(u_l) over the batch and units (0.2066 for sigmoid with
+        u ~ N(0, 1); 0.5 for ReLU).
+    rms_derivatives
+        (depth,) root mean square √E[f'(u_l)²] over the batch and units: the factor by which
+        layer l's activation scales the *norm* of the gradient passing through it, since
+        ‖g ⊙ f'(u)‖ ≈ ‖g‖·√E[f'²] when g and f'(u) are independent (sigmoid under N(0, 1):
+        0.2117; ReLU: 1/√2 = 0.707, which He's √2 weight gain exactly offsets).
     saturated_fractions
         (depth,) share of units whose |f'(u)| is below 10 % of f's peak derivative (for ReLU: the
         dead units, u <= 0).
     predicted_signal_norms
         (depth,) the chain-rule estimate of ‖dL/dz_l‖: start from the last hidden layer's measured
-        value and multiply, layer by layer toward the input, by |mean f'(u_l)| and the weight gain
-        ‖W_{l+1}‖_F / sqrt(fan_out). It models a plain stack; the gap to the measurement shows what
-        normalization or a residual path adds.
+        value and multiply, layer by layer toward the input, by the RMS of f'(u_l) and the weight
+        gain ‖W_{l+1}‖_F / sqrt(fan_out). It models a plain stack only (see
+        :func:`chain_rule_model_note`): a normalization's backward pass and a residual path add
+        factors it leaves out, and there it can miss by many orders of magnitude.
     preactivations
         list of depth arrays (batch, width): u_l, the inputs of each layer's activation.
     """
@@ -147,6 +153,7 @@ class StepStats:
     update_ratios: np.ndarray
     weight_norms: np.ndarray
     mean_derivatives: np.ndarray
+    rms_derivatives: np.ndarray
     saturated_fractions: np.ndarray
     predicted_signal_norms: np.ndarray
     preactivations: list[np.ndarray]
@@ -166,14 +173,18 @@ class StepStats:
 
 
 def chain_rule_prediction(
-    last_signal_norm: float, mean_derivatives: np.ndarray, weight_gains: np.ndarray
+    last_signal_norm: float, rms_derivatives: np.ndarray, weight_gains: np.ndarray
 ) -> np.ndarray:
     """Chain-rule estimate of each hidden layer's ‖dL/dz_l‖ (see :class:`StepStats`).
 
-    ``weight_gains[l]`` is the gain of the weights *above* hidden layer l (for l = 0..depth-2).
+    ``rms_derivatives[l]`` is √E[f'(u_l)²]; ``weight_gains[l]`` is the gain of the weights
+    *above* hidden layer l (for l = 0..depth-2). Why RMS and not the mean: dL/dz_l = dL/dh_l ⊙
+    f'(u_l), and the norm of an element-wise product with independent factors scales with the
+    root mean square of f', not its mean (ReLU: 0.707 against 0.5 — over 20 layers the mean
+    would predict a 1,000-fold vanishing where the gradient is flat).
     """
-    depth = len(mean_derivatives)
-    factors = np.abs(mean_derivatives[:-1]) * weight_gains
+    depth = len(rms_derivatives)
+    factors = np.abs(rms_derivatives[:-1]) * weight_gains
     pred = np.empty(depth)
     pred[-1] = last_signal_norm
     # pred[l] = pred[l + 1] * factor[l]: a reversed cumulative product.
@@ -181,3 +192,25 @@ def chain_rule_prediction(
         with np.errstate(over="ignore", under="ignore", invalid="ignore"):
             pred[:-1] = last_signal_norm * np.cumprod(factors[::-1])[::-1]
     return pred
+
+
+def chain_rule_model_note(normalization: str, residual: bool) -> str:
+    """Why the chain-rule estimate does not describe this network ("" for a plain stack).
+
+    The estimate multiplies one factor per layer: RMS f′ × weight gain. Batch and layer norm
+    multiply each layer's gradient by γ/σ and project out two directions (at initialization in
+    deep stacks this makes it grow toward the input); a residual path adds the gradient from
+    above to each layer's. Neither is in the product, so there it misses by up to 10¹⁵ or more.
+    """
+    reasons = []
+    if normalization != "none":
+        reasons.append(f"{normalization} norm rescales each layer's gradient")
+    if residual:
+        reasons.append("the residual path adds the gradient from above")
+    if not reasons:
+        return ""
+    return (
+        "Chain-rule estimate not shown: it models a plain stack, and here "
+        + " and ".join(reasons)
+        + "."
+    )

@@ -201,9 +201,13 @@ class ActivationPlot(pg.PlotWidget):
         preactivations: np.ndarray,
         mean_derivative: float,
         saturated_fraction: float,
+        rms_derivative: float | None = None,
     ) -> None:
-        """Histogram of layer ``layer_index``'s (0-based) pre-activations, and its mean f′ and
-        saturated (or dead) share, as measured by the engine on the whole batch."""
+        """Histogram of layer ``layer_index``'s (0-based) pre-activations, and its mean f′, RMS
+        f′ and saturated (or dead) share, as measured by the engine on the whole batch.
+
+        The RMS √E[f′²] is the factor the gradient's norm pays at this layer (the chain-rule
+        estimate uses it); the mean is what the histogram's weight on the f′ curve shows."""
         counts, _, outside, dropped = clipped_histogram(preactivations)
         self._counts = counts
         total = int(counts.sum())
@@ -214,8 +218,9 @@ class ActivationPlot(pg.PlotWidget):
             self._share_top = next(
                 (s for s in _SHARE_SCALES if peak <= _HIST_TOP * s), _SHARE_SCALES[-1]
             )
+        rms = "" if rms_derivative is None else f"  ·  RMS f′ = {rms_derivative:.3g}"
         lines = [
-            f"Layer {layer_index + 1} — mean f′ = {mean_derivative:.3g}  ·  "
+            f"Layer {layer_index + 1} — mean f′ = {mean_derivative:.3g}{rms}  ·  "
             f"{self._activation.dead_word} {100 * saturated_fraction:.1f} %"
         ]
         if total and outside:

@@ -51,7 +51,7 @@ QUANTITY_LABELS = {
 }
 QUANTITY_SYMBOLS = {"signal": "‖∂L/∂z‖", "weight": "‖∂L/∂W‖", "update": "‖ΔW‖/‖W‖"}
 DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0)}
-PREDICTION_LABEL = "chain-rule estimate: ∏ mean f′ × gain"
+PREDICTION_LABEL = "chain-rule estimate: ∏ RMS f′ × gain"
 
 BELOW_NOTE_MIN = 5  # from this many ▼ markers on, a text also states the count
 AB_OUTLINE = 2.5  # pixels: the run A / run B outline of side-by-side bars
@@ -321,6 +321,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._a, self._b = _Run(), _Run()
         self._has_b = False
         self._predicted: np.ndarray | None = None
+        self._prediction_note_text = ""  # why the estimate is not drawn for this network
         self._n_columns = 0
 
         pi = self._pi
@@ -344,6 +345,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._markers = pg.ScatterPlotItem(pxMode=True)
         self._diverged = pg.TextItem(anchor=(0.5, 0.5))
         self._below_note = pg.TextItem(anchor=(0.0, 1.0))
+        self._prediction_note = pg.TextItem(anchor=(0.0, 0.0))
         items = (
             (self._column, -10),
             (self._bars_a, 0),
@@ -356,6 +358,7 @@ class GradientBarsPlot(pg.PlotWidget):
             (self._prediction, 4),
             (self._markers, 5),
             (self._below_note, 6),
+            (self._prediction_note, 7),
             (self._diverged, 20),
         )
         for item, z in items:
@@ -363,6 +366,7 @@ class GradientBarsPlot(pg.PlotWidget):
             pi.addItem(item, ignoreBounds=True)
         self._diverged.setVisible(False)
         self._below_note.setVisible(False)
+        self._prediction_note.setVisible(False)
 
         self._legend = make_legend(theme, columns=3)
         put_legend_above(pi, self._legend)
@@ -412,6 +416,9 @@ class GradientBarsPlot(pg.PlotWidget):
         self._below_note.setColor(theme.foreground)
         self._below_note.setFont(theme.font(theme.legend_font_pt))
         self._below_note.fill = pg.mkBrush(theme.text_box)
+        self._prediction_note.setColor(theme.foreground)
+        self._prediction_note.setFont(theme.font(theme.legend_font_pt))
+        self._prediction_note.fill = pg.mkBrush(theme.text_box)
         self._diverged.setColor(theme.exploding)
         self._diverged.fill = pg.mkBrush(theme.text_box)
         self._diverged.border = pg.mkPen(theme.exploding, width=3)
@@ -522,12 +529,19 @@ class GradientBarsPlot(pg.PlotWidget):
         values: np.ndarray,
         predicted: np.ndarray | None = None,
         values_b: np.ndarray | None = None,
+        prediction_note: str = "",
     ) -> None:
         """Draw one frame: per-layer ``values`` (input -> output) of the current quantity.
 
         ``predicted`` is the engine's chain-rule estimate of ‖∂L/∂z‖ (same length as ``values``);
         ``values_b`` is run B of an A/B comparison, drawn as the right-hand bar of each pair.
+        ``prediction_note`` (from :func:`~vg_desktop.engine.chain_rule_model_note`) says why
+        the estimate does not model this network: the overlay then shows that note instead of
+        a line that would miss the bars by orders of magnitude.
         """
+        if prediction_note != self._prediction_note_text:
+            self._prediction_note_text = prediction_note
+            self._rebuild_legend()
         had_b = self._has_b
         self._set_run(self._a, values)
         self._has_b = values_b is not None
@@ -606,6 +620,10 @@ class GradientBarsPlot(pg.PlotWidget):
             return
         self._diverged_message = message
         self._update_diverged()
+
+    def prediction_note_text(self) -> str | None:
+        """The note shown instead of the chain-rule line, or None when none is shown."""
+        return self._prediction_note.toPlainText() if self._prediction_note.isVisible() else None
 
     def diverged_text(self) -> str | None:
         """The banner text, or None when hidden."""
@@ -772,13 +790,13 @@ class GradientBarsPlot(pg.PlotWidget):
 
         pred = self._predicted
         y = finite = None
-        if (
-            self._overlay
-            and pred is not None
-            and self._quantity == "signal"
-            and len(pred) == len(self._a)
-            and len(pred) > 0
-        ):
+        overlay_on = self._overlay and self._quantity == "signal" and len(self._a) > 0
+        note = self._prediction_note_text if overlay_on else ""
+        if note and note != self._prediction_note.toPlainText():
+            self._prediction_note.setText(note)
+        self._prediction_note.setVisible(bool(note))
+        self._place_prediction_note()
+        if overlay_on and not note and pred is not None and len(pred) == len(self._a):
             y = _log10(pred)
             finite = np.isfinite(y)
             y[~finite] = np.nan
@@ -833,7 +851,15 @@ class GradientBarsPlot(pg.PlotWidget):
         self._diverged.setVisible(True)
         self._place_diverged()
 
+    def _place_prediction_note(self) -> None:
+        """Top left of the plot, where the bars of a healthy network rarely reach."""
+        if self._prediction_note.isVisible():
+            (x0, _), (_, y1) = self._vb.viewRange()
+            self._prediction_note.setPos(x0, y1)
+            self._prediction_note.setTextWidth(max(160.0, self._vb.width() * 0.6))
+
     def _place_diverged(self, *args) -> None:
+        self._place_prediction_note()
         vb = self._vb
         (x0, x1), (y0, y1) = vb.viewRange()
         self._diverged.setPos((x0 + x1) / 2, (y0 + y1) / 2)
@@ -915,7 +941,7 @@ class GradientBarsPlot(pg.PlotWidget):
             add_entry(
                 self._legend, Swatch(self._guide_swatch(), size), "threshold lines", "thresholds"
             )
-        if self._overlay and self._quantity == "signal":
+        if self._overlay and self._quantity == "signal" and not self._prediction_note_text:
             label = PREDICTION_LABEL + (" (run A)" if self._has_b else "")
             add_entry(self._legend, Swatch(self._prediction_swatch(), size), label, "chain rule")
 
