@@ -120,7 +120,7 @@ class ActivationPlot(pg.PlotWidget):
         self._f = pg.PlotDataItem()
         self._df = pg.PlotDataItem()
         self._peak = pg.InfiniteLine(angle=0, movable=False)
-        self._peak_label = pg.TextItem(anchor=(1.0, 1.0))
+        self._peak_label = pg.TextItem(anchor=(0.0, 1.0))
         self._info = pg.TextItem(anchor=(0.0, 0.0))
         for item, z in (
             (self._band, -10),
@@ -141,6 +141,7 @@ class ActivationPlot(pg.PlotWidget):
         self._share_axis.setLabel("share of units per bin")
         vb.setXRange(*X_RANGE, padding=0)
         vb.sigResized.connect(self._place_texts)
+        vb.sigResized.connect(self._place_peak_label)
         self.apply_theme(theme)
         self.set_activation("sigmoid")
 
@@ -173,6 +174,7 @@ class ActivationPlot(pg.PlotWidget):
         restyle_legend(self._legend, theme)
         self._rebuild_legend()
         self._place_texts()
+        self._place_peak_label()
 
     def set_activation(self, name: str) -> None:
         """Draw f, f′, the responsive band and the peak-derivative line of activation ``name``."""
@@ -185,12 +187,12 @@ class ActivationPlot(pg.PlotWidget):
         lo_band, hi_band = act.healthy_band
         self._band.setRegion((max(lo_band, X_RANGE[0]), min(hi_band, X_RANGE[1])))
         self._peak.setValue(act.peak_derivative)
-        self._peak_label.setText(peak_label(act.name))
         self._y_range = self._curve_y_range(f, df, act.peak_derivative)
         self._vb.setYRange(*self._y_range, padding=0)
         self._rebuild_legend()
         self._redraw_histogram()
         self._place_texts()
+        self._place_peak_label()
 
     def activation_name(self) -> str:
         return self._activation.name
@@ -286,7 +288,41 @@ class ActivationPlot(pg.PlotWidget):
         self._info.setText(self._layer_text)
         self._info.setVisible(bool(self._layer_text) and self.info_in_plot)
         self._info.setPos(X_RANGE[0] + 0.2, hi - 0.02 * (hi - lo))
-        self._peak_label.setPos(X_RANGE[1] - 0.2, self._activation.peak_derivative)
+
+    def _place_peak_label(self, *args) -> None:
+        """Put "max σ′ = 0.25" on its dashed line where it overlaps no curve and is not clipped:
+        above the line at the left (where f and f′ are low for every activation here), else
+        below it, else the number alone; hidden when even that does not fit."""
+        label, act = self._peak_label, self._activation
+        psx, psy = self._vb.viewPixelSize() if self._vb.width() > 0 else (0.0, 0.0)
+        if psx <= 0 or psy <= 0:
+            label.setVisible(False)
+            return
+        peak = act.peak_derivative
+        lo, hi = self._vb.viewRange()[1]
+        xs = np.linspace(*X_RANGE, _CURVE_POINTS)
+        curves = np.concatenate([act.fn(xs), act.grad(xs)])
+        xs = np.concatenate([xs, xs])
+        x0 = X_RANGE[0] + 0.2
+        clearance = 3 * psy  # the line width of f′ along the dashed line itself
+        for text in (peak_label(act.name), f"{peak:.3g}"):
+            label.setText(text)
+            rect = label.boundingRect()
+            w, h = rect.width() * psx, rect.height() * psy
+            for above in (True, False):
+                y0, y1 = (peak + clearance, peak + h) if above else (peak - h, peak - clearance)
+                inside = (xs >= x0) & (xs <= x0 + w) & (curves > y0) & (curves < y1)
+                if x0 + w <= X_RANGE[1] and lo <= y0 and y1 <= hi and not inside.any():
+                    label.setAnchor((0.0, 1.0) if above else (0.0, 0.0))
+                    label.setPos(x0, peak)
+                    label.setVisible(True)
+                    return
+        label.setVisible(False)
+
+    def peak_label_rect(self):
+        """Scene rectangle of the peak label, or None when hidden (for tests)."""
+        label = self._peak_label
+        return label.mapRectToScene(label.boundingRect()) if label.isVisible() else None
 
     # ------------------------------------------------------------------ legend
     def _rebuild_legend(self) -> None:

@@ -115,6 +115,16 @@ def fit_decade_axis_width(axis: pg.AxisItem, theme: Theme, widest: str = "10⁻�
     axis.setWidth(int(ticks + title + max(4, theme.tick_font_pt // 3) + 14))
 
 
+def layer_tick_step(px_per_layer: float, label_px: float) -> int:
+    """The smallest layer step whose labels do not crowd: 1 or 2 count from layer 1 (1, 3, 5…);
+    larger steps label round numbers after layer 1 (1, 5, 10…), so layer 1 and the first round
+    number must be a label apart too, or the next step is taken."""
+    for s in _LAYER_STEPS:
+        if s * px_per_layer >= label_px and (s <= 2 or (s - 1) * px_per_layer >= label_px):
+            return s
+    return _LAYER_STEPS[-1]
+
+
 class LayerAxis(BaseAxis):
     """Bottom axis: layer numbers 1..n, thinned when dense; the output layer reads 'out'."""
 
@@ -133,9 +143,12 @@ class LayerAxis(BaseAxis):
         else:
             label_px = metrics.horizontalAdvance("000") + 10
         px_per_layer = size / max(maxVal - minVal, 1e-9)
-        step = next((s for s in _LAYER_STEPS if s * px_per_layer >= label_px), _LAYER_STEPS[-1])
+        step = layer_tick_step(px_per_layer, label_px)
         first, last = max(1, math.ceil(minVal)), min(n, math.floor(maxVal))
-        ticks = {v for v in range(first, last + 1) if v % step == 0}
+        if step <= 2:  # 1, 3, 5, … : counting from the first layer, never "1, 4, 6"
+            ticks = {v for v in range(first, last + 1) if (v - 1) % step == 0}
+        else:  # 1, 5, 10, … : round numbers after the first layer (the step keeps them apart)
+            ticks = {v for v in range(first, last + 1) if v % step == 0 or v == 1}
         # Always show the ends, dropping a regular tick that would crowd them.
         for end in (1, n):
             if first <= end <= last:

@@ -144,6 +144,8 @@ class GradientHeatmap(pg.PlotWidget):
             )
         if data.size == 0:
             self.clear()
+            # No steps yet, but the network is known: its layer axis, not the previous one's.
+            self._show_layers(data.shape[1])
             return
         lo, hi = self._levels
         # ±Inf: beyond the levels (the colors saturate); NaN stays NaN, drawn transparent.
@@ -163,6 +165,17 @@ class GradientHeatmap(pg.PlotWidget):
         self._layer_axis.n_layers = layers
         vb = self._vb
         vb.setRange(xRange=(x0, x0 + width), yRange=(0.5, layers + 0.5), padding=0)
+
+    def _show_layers(self, layers: int) -> None:
+        self._layer_axis.n_layers = layers
+        self._layer_axis.picture = None
+        self._layer_axis.update()
+        if layers:
+            self._vb.setYRange(0.5, layers + 0.5, padding=0)
+
+    def layer_range(self) -> tuple[float, float]:
+        """The layer axis' visible range (for tests: it follows the network's depth)."""
+        return tuple(self._vb.viewRange()[1])
 
     def clear(self) -> None:
         """Show nothing (a new run has no history yet)."""

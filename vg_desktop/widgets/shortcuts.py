@@ -18,6 +18,7 @@ SHORTCUTS = [
     ("F11", "Full screen"),
     ("Ctrl++ / Ctrl+- / Ctrl+0", "Zoom in / out / actual size"),
     ("F1  or  Ctrl+/", "This sheet"),
+    ("Ctrl+Q", "Quit"),
     ("Tab / Shift+Tab", "Move between controls"),
 ]
 
