@@ -140,7 +140,7 @@ def test_bad_value_exits_with_status_2_and_a_message(run_python, tmp_path):
         (["--noise", "-1"], "noise must be a number from 0 to 1"),
         (["--steps", "0"], "--steps must be at least 1"),
         (["--samples", "100", "--batch-size", "400"], "cannot exceed the number of samples"),
-        (["--normalization", "batch", "--batch-size", "1"], "needs a batch size of at least 2"),
+        (["--normalization", "batch", "--batch-size", "1"], "needs a batch size of at least 3"),
         (["--dataset", "mnist"], "invalid choice: 'mnist'"),
     ],
 )

@@ -130,12 +130,15 @@ def test_configs_are_frozen(cls):
         setattr(cfg, name, getattr(cfg, name))
 
 
-def test_batch_norm_with_batch_size_one_is_refused():
-    with pytest.raises(ValueError, match="batch normalization needs a batch size of at least 2"):
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_batch_norm_with_batch_size_one_or_two_is_refused(batch_size):
+    with pytest.raises(ValueError, match="batch normalization needs a batch size of at least 3"):
         ExperimentConfig(
-            network=NetworkConfig(normalization="batch"), train=TrainConfig(batch_size=1)
+            network=NetworkConfig(normalization="batch"), train=TrainConfig(batch_size=batch_size)
         )
+    ExperimentConfig(network=NetworkConfig(normalization="batch"), train=TrainConfig(batch_size=3))
     # Layer norm normalizes each sample on its own, so a batch of one is fine there.
+    ExperimentConfig(network=NetworkConfig(normalization="layer"), train=TrainConfig(batch_size=2))
     ExperimentConfig(network=NetworkConfig(normalization="layer"), train=TrainConfig(batch_size=1))
 
 

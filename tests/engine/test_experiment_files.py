@@ -138,7 +138,7 @@ BAD_FILES = [
         _corrupt(
             lambda d: (d["network"].update(normalization="batch"), d["train"].update(batch_size=1))
         ),
-        "batch normalization needs a batch size of at least 2",
+        "batch normalization needs a batch size of at least 3",
     ),
     (
         "batch-over-samples",

@@ -169,6 +169,41 @@ def test_float32_network_reports_gradients_below_float32_sum_of_squares_range():
     np.testing.assert_allclose(s32.weight_grad_norms, s64.weight_grad_norms, rtol=1e-4)
 
 
+def test_batch_norm_over_two_samples_is_degenerate():
+    """Why the config refuses batch size 2 with batch norm: the two samples' x̂ are mirror
+    images, ±d / sqrt(d² + eps) with d = (z₁ − z₂) / 2: ±1 unless |d| is near √eps ≈ 0.003."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((2, 2)), np.array([0, 1])
+    net = Network(NetworkConfig(depth=3, width=8, normalization="batch", activation="linear"))
+    s = net.gradients(x, y)
+    # gamma = 1, beta = 0 at start: u = x̂ of each layer.
+    for u in s.preactivations:
+        np.testing.assert_allclose(u[0], -u[1], atol=1e-12)
+        assert np.all(np.abs(u) < 1.0)
+    assert np.median(np.abs(np.array(s.preactivations))) > 0.99
+
+
+def test_float32_flushes_signal_entries_below_the_smallest_normal_float32():
+    """The smallest gradient float32 shows: every entry of dL/dz below 2⁻¹²⁶ ≈ 1.1755e-38 is
+    set to 0 (subnormal arithmetic is 60-160x slower), so a layer's ‖dL/dz‖ is 0 or at least
+    1.1755e-38 — never the 1.4e-45 float32 could hold. In practice a whole layer reads 0 once
+    its norm is ~1e-36: measured, the smallest non-zero ‖dL/dz‖ of deep sigmoid stacks is
+    5e-37 to 3e-35 (Xavier and 'small' init, depth 60-150, width 32); float64 still resolves
+    those layers."""
+    x, y = make_dataset("spiral", n=256, noise=0.1, seed=0)
+    settings = dict(depth=100, width=32, activation="sigmoid", init="xavier", seed=0)
+    s32 = Network(NetworkConfig(dtype="float32", **settings)).gradients(x, y)
+    s64 = Network(NetworkConfig(dtype="float64", **settings)).gradients(x, y)
+    tiny = float(np.finfo(np.float32).tiny)
+    assert tiny == 2.0**-126
+    signal = s32.signal_grad_norms
+    zero = signal == 0
+    assert zero.any() and not zero.all()
+    assert np.all(signal[~zero] >= tiny)
+    assert np.all(s64.signal_grad_norms > 0)  # float64 sees what float32 flushed
+    assert s64.signal_grad_norms[zero].max() < 1e-30
+
+
 @pytest.mark.parametrize("normalization", ["none", "batch", "layer"])
 def test_float32_training_keeps_float32_parameters(normalization):
     x, y = make_dataset("moons", n=64, noise=0.1, seed=0)

@@ -218,8 +218,8 @@ class Fuzzer:
             c.normalization.setCurrentIndex(c.normalization.findData("batch"))
             c.batch_size.setValue(1)
         config = self.win.edited_run.config
-        assert config.network.normalization == "batch" and config.train.batch_size >= 2
-        assert c.batch_size.value() >= 2
+        assert config.network.normalization == "batch" and config.train.batch_size >= 3
+        assert c.batch_size.value() >= 3
         self.did("refused", f"batch 1 with batch norm -> batch {config.train.batch_size}")
 
     def residual(self) -> None:

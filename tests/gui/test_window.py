@@ -217,8 +217,11 @@ def test_batch_norm_with_batch_size_one_is_prevented_with_an_explanation(qtbot, 
     assert window.controller.config.train.batch_size == 1
     c.normalization.setCurrentIndex(c.normalization.findData("batch"))
     assert window.controller.config.network.normalization == "batch"
-    assert window.controller.config.train.batch_size >= 2
-    assert c.batch_size.minimum() == 2
+    assert window.controller.config.train.batch_size >= 3
+    assert c.batch_size.minimum() == 3
+    assert "±1" in c.hint.text()
+    c.batch_size.setValue(2)  # the spin box refuses 2 as well: two samples normalize to ±1
+    assert window.controller.config.train.batch_size == 3
     assert "batch normalization" in c.hint.text().lower()
 
 

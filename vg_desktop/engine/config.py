@@ -25,6 +25,9 @@ NOISE_RANGE = (0.0, 1.0)
 LEARNING_RATE_RANGE = (1e-5, 10.0)
 MOMENTUM_RANGE = (0.0, 0.99)
 CLASSES_RANGE = (2, 8)
+# Batch norm over one sample divides by a zero variance, and over two every normalized value is
+# ±1 (x̂ = ±(z₁ − z₂) / |z₁ − z₂|, up to eps) whatever the input: degenerate, so refused.
+BATCH_NORM_MIN_BATCH = 3
 
 
 def _shown(value: object, limit: int = 40) -> str:
@@ -136,10 +139,11 @@ class ExperimentConfig:
         for name, cls in (("network", NetworkConfig), ("data", DataConfig), ("train", TrainConfig)):
             if not isinstance(getattr(self, name), cls):
                 raise ValueError(f"{name} must be a {cls.__name__}")
-        if self.network.normalization == "batch" and self.train.batch_size < 2:
+        if self.network.normalization == "batch" and self.train.batch_size < BATCH_NORM_MIN_BATCH:
             raise ValueError(
-                "batch normalization needs a batch size of at least 2: with one sample the batch "
-                "variance is zero and every pre-activation becomes beta"
+                f"batch normalization needs a batch size of at least {BATCH_NORM_MIN_BATCH}: with "
+                "one sample the batch variance is zero, and with two every normalized value is "
+                "±1 whatever the input"
             )
         if self.train.batch_size > self.data.n_samples:
             raise ValueError(

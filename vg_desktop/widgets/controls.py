@@ -37,7 +37,7 @@ from ..engine import (
     NetworkConfig,
     TrainConfig,
 )
-from ..engine.config import MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE
+from ..engine.config import BATCH_NORM_MIN_BATCH, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE
 
 NORMALIZATION_LABELS = {"none": "None", "batch": "Batch norm", "layer": "Layer norm"}
 INIT_LABELS = {
@@ -81,7 +81,7 @@ TOOLTIPS = {
     "Learning rate": "Step size of gradient descent. Applies to the running network at once. "
     "Too large and training diverges.",
     "Momentum": "Heavy-ball momentum: each step adds a share of the previous step.",
-    "Batch size": "Samples per gradient step. Batch norm needs at least 2.",
+    "Batch size": "Samples per gradient step. Batch norm needs at least 3.",
     "Dataset": "The 2-D classification problem the network learns.",
     "Noise": "How much the dataset's points are jittered (0 = clean shapes).",
     "Seed": "Random seed for the weights and the batch order: the same seed gives the same run.",
@@ -342,12 +342,12 @@ class ControlPanel(QWidget):
 
     def _apply_batch_limits(self, normalization: str, n_samples: int) -> None:
         # Batch norm with one sample has zero variance: prevent it rather than fail.
-        low = 2 if normalization == "batch" else BATCH_RANGE[0]
+        low = BATCH_NORM_MIN_BATCH if normalization == "batch" else BATCH_RANGE[0]
         self.batch_size.setRange(low, min(BATCH_RANGE[1], n_samples))
         if normalization == "batch":
             self.batch_size.setToolTip(
-                TOOLTIPS["Batch size"] + " (minimum 2 with batch norm: "
-                "one sample has no batch variance)"
+                TOOLTIPS["Batch size"] + f" (minimum {BATCH_NORM_MIN_BATCH} with batch norm: "
+                "one sample has no batch variance, and two normalize every value to ±1)"
             )
         else:
             self.batch_size.setToolTip(TOOLTIPS["Batch size"])
@@ -380,13 +380,15 @@ class ControlPanel(QWidget):
     def _changed(self) -> None:
         if self._updating:
             return
-        if self.normalization.currentData() == "batch" and self.batch_size.value() < 2:
+        low = BATCH_NORM_MIN_BATCH
+        if self.normalization.currentData() == "batch" and self.batch_size.value() < low:
             self._updating = True
-            self.batch_size.setValue(2)
+            self.batch_size.setValue(low)
             self._updating = False
             self.hint.setText(
-                "Batch size raised to 2: batch normalization needs at least two "
-                "samples per batch (one sample has no batch variance)."
+                f"Batch size raised to {low}: batch normalization needs at least {low} samples "
+                "per batch (one sample has no batch variance, and with two every normalized "
+                "value is ±1)."
             )
         else:
             self.hint.setText("")
