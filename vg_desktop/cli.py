@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
+import signal
 import sys
 import time
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import TextIO
 
 import numpy as np
 
@@ -27,6 +30,7 @@ from .engine import (
     NetworkConfig,
     StepStats,
     TrainConfig,
+    TrainingInterrupted,
     TrainingRun,
     load_experiment,
 )
@@ -164,6 +168,146 @@ def summary_table(first: StepStats, last: StepStats, steps: int) -> str:
     return "\n".join(lines)
 
 
+class OutputError(Exception):
+    """An output file cannot be written: the message is one line for the terminal."""
+
+
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def check_output_path(path: Path) -> None:
+    """Refuse an output path that cannot be written, before anything is created or truncated.
+
+    What only a write can tell (a full disk, ``/dev/full``) shows when the header is written,
+    still before training.
+    """
+    if path.is_dir():
+        raise OutputError(f"cannot write {path}: it is a folder")
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {path}: the folder {parent} does not exist")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise OutputError(f"cannot write {path}: permission denied")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {path}: the folder {parent} is read-only")
+
+
+class StepWriter:
+    """The CSV and JSON outputs, written step by step as training goes.
+
+    The JSON is streamed (``{"config": ..., "steps": [`` first, one record per step, the closing
+    brackets at :meth:`close`), so a long run's memory stays flat and an interrupted run still
+    leaves valid JSON holding every step trained.
+    """
+
+    def __init__(self, config: ExperimentConfig, csv_path: Path | None, json_path: Path | None):
+        self._open_files: list[tuple[Path, TextIO]] = []
+        self._created: list[Path] = []  # removed again if an output is refused
+        self._csv_path, self._json_path = csv_path, json_path
+        self._json_steps = 0
+        try:
+            if csv_path is not None:
+                self._csv = csv.writer(self._open(csv_path, newline=""))
+                self._write(csv_path, self._csv.writerow, CSV_HEADER)
+            if json_path is not None:
+                self._json = self._open(json_path)
+                head = json.dumps({"config": config.to_dict()})[:-1]  # without the final "}"
+                self._write(json_path, self._json.write, head + ', "steps": [')
+            for path, fh in self._open_files:  # a full disk says so now, before training
+                self._write(path, fh.flush)
+        except OutputError:
+            self.close(finish=False)
+            for path in self._created:
+                path.unlink(missing_ok=True)
+            raise
+
+    def _open(self, path: Path, **kwargs) -> TextIO:
+        if not path.exists():
+            self._created.append(path)
+        try:
+            fh = path.open("w", encoding="utf-8", **kwargs)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {_why(exc)}") from None
+        self._open_files.append((path, fh))
+        return fh
+
+    @staticmethod
+    def _write(path: Path, write, *args) -> None:
+        try:
+            write(*args)
+        except OSError as exc:
+            raise OutputError(f"cannot write {path}: {_why(exc)}") from None
+
+    def add(self, step: int, s: StepStats) -> None:
+        if self._csv_path is not None:
+            self._write(self._csv_path, self._csv.writerows, stats_rows(step, s))
+        if self._json_path is not None:
+            record = {
+                "step": step,
+                "loss": s.loss,
+                "accuracy": s.accuracy,
+                "signal_grad_norms": s.signal_grad_norms.tolist(),
+                "weight_grad_norms": s.weight_grad_norms.tolist(),
+                "update_ratios": s.update_ratios.tolist(),
+                "mean_derivatives": s.mean_derivatives.tolist(),
+                "saturated_fractions": s.saturated_fractions.tolist(),
+            }
+            text = ("\n" if self._json_steps == 0 else ",\n") + json.dumps(record, allow_nan=True)
+            self._write(self._json_path, self._json.write, text)
+            self._json_steps += 1
+
+    def close(self, finish: bool = True) -> None:
+        """Close every file, the JSON finished first (``finish``); the first write error is
+        raised once all are closed."""
+        error = None
+        if finish and self._json_path is not None:
+            try:
+                self._write(self._json_path, self._json.write, "\n]}\n")
+            except OutputError as exc:
+                error = exc
+        for path, fh in self._open_files:
+            try:
+                fh.close()
+            except OSError as exc:
+                error = error or OutputError(f"cannot write {path}: {_why(exc)}")
+        self._open_files = []
+        if error is not None and finish:
+            raise error
+
+
+class _Interrupt:
+    """Ctrl+C as a flag: the network abandons its pass at the next layer (a step of a large
+    network takes seconds), nothing is left half-written, and the run ends with a summary."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> _Interrupt:
+        try:
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        except ValueError:  # not the main thread (called from a test's thread): no handler
+            self._previous = None
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"vg-desktop run: {message}\n")
+    sys.stderr.flush()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -175,52 +319,56 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"cannot use {args.config}: {exc}")
     except ValueError as exc:
         parser.error(str(exc))
+    outputs = [p for p in (args.csv, args.json) if p is not None]
+    if len(outputs) == 2 and outputs[0].absolute() == outputs[1].absolute():
+        _error(f"--csv and --json name the same file ({args.csv})")
+        return 2
+    try:
+        for path in outputs:
+            check_output_path(path)
+        writer = StepWriter(config, args.csv, args.json)
+    except OutputError as exc:
+        _error(str(exc))
+        return 2
 
     run = TrainingRun(config)
     show_progress = not args.quiet and sys.stderr.isatty()
-    try:
-        csv_file = args.csv.open("w", newline="") if args.csv else None
-    except OSError as exc:
-        parser.error(f"cannot write {args.csv}: {exc.strerror or exc}")
-    writer = csv.writer(csv_file) if csv_file else None
-    if writer:
-        writer.writerow(CSV_HEADER)
-    records = []
     first = last = None
+    failure: OutputError | None = None
     started = time.perf_counter()
-    try:
-        for step in range(1, args.steps + 1):
-            last = run.step()
-            first = first or last
-            if writer:
-                writer.writerows(stats_rows(step, last))
-            if args.json:
-                records.append(
-                    {
-                        "step": step,
-                        "loss": last.loss,
-                        "accuracy": last.accuracy,
-                        "signal_grad_norms": last.signal_grad_norms.tolist(),
-                        "weight_grad_norms": last.weight_grad_norms.tolist(),
-                        "update_ratios": last.update_ratios.tolist(),
-                        "mean_derivatives": last.mean_derivatives.tolist(),
-                        "saturated_fractions": last.saturated_fractions.tolist(),
-                    }
-                )
-            if show_progress and (step % 10 == 0 or step == args.steps):
-                _progress(step, args.steps, last.loss, started)
-            if not last.finite:
-                break
-    finally:
-        if csv_file:
-            csv_file.close()
+    with _Interrupt() as interrupted:
+        run.network.interrupt = interrupted
+        try:
+            for step in range(1, args.steps + 1):
+                try:
+                    last = run.step()
+                except TrainingInterrupted:
+                    break
+                first = first or last
+                writer.add(step, last)
+                if show_progress and (step % 10 == 0 or step == args.steps):
+                    _progress(step, args.steps, last.loss, started)
+                if not last.finite or interrupted():
+                    break
+        except OutputError as exc:
+            failure = exc
+        try:
+            writer.close()
+        except OutputError as exc:
+            failure = failure or exc
     if show_progress:
         sys.stderr.write("\n")
-    if args.json:
-        payload = {"config": config.to_dict(), "steps": records}
-        args.json.write_text(json.dumps(payload, allow_nan=True) + "\n")
     if not args.quiet:
-        print(summary_table(first, last, run.step_count))
+        if last is not None:
+            print(summary_table(first, last, run.step_count))
+        if interrupted():
+            print(f"interrupted (Ctrl+C) after {run.step_count} of {args.steps} steps")
+        sys.stdout.flush()
+    if failure is not None:
+        _error(f"{failure} (after {run.step_count} steps)")
+        return 1
+    if interrupted():
+        return 130
     return 0 if last.finite else 3
 
 

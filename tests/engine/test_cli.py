@@ -5,6 +5,14 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
+import re
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +24,8 @@ from vg_desktop.engine import (
     TrainConfig,
     save_experiment,
 )
+
+from .conftest import REPO_ROOT
 
 HEADER = [
     "step",
@@ -178,3 +188,143 @@ def test_unwritable_csv_path_gives_a_message_not_a_traceback(run_python, tmp_pat
     assert result.returncode != 0
     assert "Traceback" not in result.stderr, result.stderr
     assert "out.csv" in result.stderr
+
+
+# ---------------------------------------------------------------- output errors and Ctrl+C
+
+
+def _cli(*args: str, **popen) -> subprocess.Popen:
+    """``python -m vg_desktop run ARGS`` in a fresh interpreter, pipes for stdout and stderr."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    return subprocess.Popen(
+        [sys.executable, "-m", "vg_desktop", "run", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+def _finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate()
+        pytest.fail(f"the CLI did not end in {timeout} s: {err[-2000:]}")
+    return proc.returncode, out, err
+
+
+def _read_only_folder(tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a mode-0555 folder (the /proc/self case covers root)")
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder / "out"
+
+
+BAD_OUTPUTS = {
+    "missing folder": lambda tmp: tmp / "no" / "such" / "folder" / "out",
+    "a folder": lambda tmp: tmp,
+    "/dev/full": lambda tmp: Path("/dev/full"),
+    "read-only folder": _read_only_folder,
+    "kernel folder": lambda tmp: Path("/proc/self/out"),
+}
+
+
+@pytest.mark.parametrize("option", ["--json", "--csv"])
+@pytest.mark.parametrize("case", list(BAD_OUTPUTS))
+def test_an_unwritable_output_is_one_line_before_training(tmp_path, option, case):
+    target = BAD_OUTPUTS[case](tmp_path)
+    other = tmp_path / ("other.csv" if option == "--json" else "other.json")
+    other_option = "--csv" if option == "--json" else "--json"
+    # 20,000 steps of a depth-200 network would take minutes: a refusal must come first.
+    started = time.perf_counter()
+    rc, out, err = _finish(
+        _cli("--depth", "200", "--steps", "20000", other_option, str(other), option, str(target)),
+        timeout=30,
+    )
+    assert time.perf_counter() - started < 20
+    assert rc == 2
+    assert "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("vg-desktop run: cannot write ") and str(target) in lines[0]
+    assert out == ""  # nothing trained, no summary
+    assert not other.exists()  # and no file left behind
+
+
+def test_the_same_file_for_both_outputs_is_refused(tmp_path):
+    target = tmp_path / "both"
+    rc, _, err = _finish(_cli("--steps", "2", "--csv", str(target), "--json", str(target)))
+    assert rc == 2 and err.strip().splitlines() == [
+        f"vg-desktop run: --csv and --json name the same file ({target})"
+    ]
+
+
+def _file_size_limit(limit: int):
+    def preexec() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past it fails with EFBIG
+
+    return preexec
+
+
+def test_a_disk_that_fills_during_training_ends_with_one_line_and_the_summary(tmp_path):
+    out = tmp_path / "out.csv"
+    proc = _cli("--depth", "20", "--steps", "2000", "--csv", str(out),
+                preexec_fn=_file_size_limit(200_000))  # fmt: skip
+    rc, stdout, err = _finish(proc)
+    assert rc == 1
+    assert "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith(f"vg-desktop run: cannot write {out}: File too large (after ")
+    steps = int(re.search(r"after (\d+) steps\)", line).group(1))
+    assert 0 < steps < 2000
+    assert f"after {steps} steps: loss" in stdout
+
+
+def test_a_write_error_at_close_is_one_line(tmp_path):
+    out = tmp_path / "out.csv"
+    header = len(",".join(HEADER)) + 2
+    # Three steps of a one-layer network fit in the write buffer: the error comes at close.
+    proc = _cli("--depth", "1", "--steps", "3", "--csv", str(out),
+                preexec_fn=_file_size_limit(header + 10))  # fmt: skip
+    rc, stdout, err = _finish(proc)
+    assert rc == 1
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [
+        f"vg-desktop run: cannot write {out}: File too large (after 3 steps)"
+    ]
+    assert "after 3 steps: loss" in stdout
+
+
+def test_ctrl_c_ends_cleanly_with_the_summary_and_the_outputs_so_far(tmp_path):
+    csv_path, json_path = tmp_path / "out.csv", tmp_path / "out.json"
+    proc = _cli("--depth", "200", "--steps", "1000000", "--csv", str(csv_path),
+                "--json", str(json_path))  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not csv_path.exists() or csv_path.stat().st_size < 200_000:  # a few steps in
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "no steps written in 60 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    rc, stdout, err = _finish(proc, timeout=30)
+    assert rc == 130, err
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+    steps = int(re.search(r"after (\d+) steps: loss", stdout).group(1))
+    assert f"interrupted (Ctrl+C) after {steps} of 1000000 steps" in stdout
+    payload = json.loads(json_path.read_text())  # valid JSON, every step trained
+    assert payload["config"]["network"]["depth"] == 200
+    assert [s["step"] for s in payload["steps"]] == list(range(1, steps + 1))
+    header, rows = read_csv(csv_path)
+    assert header == HEADER
+    assert [(int(r[0]), int(r[1])) for r in rows] == [
+        (step, layer) for step in range(1, steps + 1) for layer in range(1, 202)
+    ]
+    # The CSV and JSON agree on the last step's loss.
+    assert float(rows[-1][2]) == payload["steps"][-1]["loss"]
