@@ -315,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--steps must be at least 1")
     try:
         config = config_from_args(args)
-    except ExperimentFileError as exc:
-        parser.error(f"cannot use {args.config}: {exc}")
+    except ExperimentFileError as exc:  # one line, not the whole usage
+        print(f"vg-desktop run: error: cannot use {args.config}: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     except ValueError as exc:
         parser.error(str(exc))
     outputs = [p for p in (args.csv, args.json) if p is not None]

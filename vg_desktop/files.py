@@ -9,15 +9,15 @@ from __future__ import annotations
 import json
 import logging
 import weakref
-import zipfile
 from pathlib import Path
 
-import numpy as np
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from .engine import ExperimentConfig, ExperimentFileError, Network, load_experiment
-from .engine.experiment import MAX_FILE_BYTES, atomic_write_bytes, save_experiment
+from .engine import ExperimentFileError, load_experiment
+from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
+from .engine.experiment import MAX_FILE_BYTES, experiment_bytes, save_experiment
 from .exporting import export_history, export_plot, export_widget_png
+from .weights_file import encode_weights, load_weights, save_pair, weights_path
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +51,6 @@ EXPORT_TARGETS = {
 _WEIGHT_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def weights_path(path: Path) -> Path:
-    """Trained weights travel beside the experiment: ``lesson.vgx`` -> ``lesson.npz``."""
-    return path.with_suffix(".npz")
-
-
 def show_error(window, title: str, message: str) -> None:
     log.warning("%s: %s", title, message)
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=window)
@@ -67,9 +62,12 @@ def show_error(window, title: str, message: str) -> None:
 def read_file_kind(path: Path) -> str:
     """'experiment' or 'lesson', from the JSON's "format" field; raises ExperimentFileError."""
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise ExperimentFileError(f"{path.name} is larger than 1 MB: not an experiment")
-        data = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is fine, as in lessons
+        raw = read_bounded(path, MAX_FILE_BYTES)
+        data = json.loads(raw.decode("utf-8-sig"))  # a BOM is fine, as in lessons
+    except FileTooLarge:
+        raise ExperimentFileError(f"{path.name} is larger than 1 MB: not an experiment") from None
+    except NotARegularFile as exc:
+        raise ExperimentFileError(f"cannot read {path.name}: {exc}") from None
     except OSError as exc:
         raise ExperimentFileError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
@@ -90,65 +88,6 @@ def read_file_kind(path: Path) -> str:
     raise ExperimentFileError(
         f"{path.name} is neither a Vanishing Gradient Lab experiment nor a lesson"
     )
-
-
-def _npz_headers(npz) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """Shape and dtype of every array in an open .npz, read from the headers only."""
-    headers = {}
-    for key in npz.files:
-        with npz.zip.open(key + ".npy") as fh:
-            version = np.lib.format.read_magic(fh)
-            if version == (1, 0):
-                shape, _, dtype = np.lib.format.read_array_header_1_0(fh)
-            elif version == (2, 0):
-                shape, _, dtype = np.lib.format.read_array_header_2_0(fh)
-            else:
-                raise ValueError(f"{key} uses .npy format {version}, which is not supported")
-        headers[key] = (tuple(shape), dtype)
-    return headers
-
-
-def load_weights(path: Path, config: ExperimentConfig) -> dict[str, np.ndarray]:
-    """Read and check a weights file against ``config``; raises ExperimentFileError.
-
-    Shapes and types are checked from the array headers before any data is read, so a file
-    claiming a gigantic array (or a compressed "zip bomb") is refused without unpacking it.
-    """
-    probe = Network(config.network, n_inputs=2, n_classes=config.data.n_classes)
-    expected = probe.state_arrays()
-    try:
-        # Our own file object: np.load leaks its handle when the archive is corrupt.
-        with open(path, "rb") as fh:
-            loaded = np.load(fh, allow_pickle=False)
-            if not isinstance(loaded, np.lib.npyio.NpzFile):
-                raise ValueError("it holds a single array, not the named arrays of a network")
-            with loaded as npz:
-                for key, (shape, dtype) in _npz_headers(npz).items():
-                    name = key if len(key) <= 40 else key[:39] + "…"
-                    if key in expected and shape != expected[key].shape:
-                        raise ExperimentFileError(
-                            f"the weights in {path.name} do not fit: {name} has shape "
-                            f"{shape}, expected {expected[key].shape}"
-                        )
-                    if key not in expected or dtype.kind not in "fiu":
-                        raise ExperimentFileError(
-                            f"the weights in {path.name} do not fit: unexpected {name} ({dtype})"
-                        )
-                arrays = {key: np.array(npz[key]) for key in npz.files}
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-        if isinstance(exc, ExperimentFileError):
-            raise
-        reason = str(exc) if len(str(exc)) <= 200 else str(exc)[:199] + "…"
-        raise ExperimentFileError(
-            f"the weights file {path.name} is unreadable ({reason})"
-        ) from None
-    try:
-        probe.load_state_arrays(arrays)
-    except ValueError as exc:
-        raise ExperimentFileError(f"the weights in {path.name} do not fit: {exc}") from None
-    if not all(np.all(np.isfinite(a)) for a in arrays.values()):
-        raise ExperimentFileError(f"the weights in {path.name} contain NaN or infinity")
-    return arrays
 
 
 def open_file_dialog(window) -> None:
@@ -204,7 +143,10 @@ def save_as(window, with_weights: bool = False) -> None:
 
 
 def save_to(window, path: Path, with_weights: bool = False) -> bool:
-    """Write run A's settings to ``path`` (atomically); weights follow by signal if asked."""
+    """Write run A's settings to ``path`` (atomically). With weights, both files are written
+    together once the training process has sent the weights (True: the save has started)."""
+    if with_weights:
+        return _save_with_weights(window, path)
     try:
         save_experiment(window.run_a.config, path)
     except OSError as exc:
@@ -215,31 +157,7 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
             "The previous file, if any, is unchanged.",
         )
         return False
-    if with_weights:
-        controller = window.run_a.controller
-        # A request whose weights never came (its training process died) must not write this
-        # file's weights under the earlier file's name.
-        stale = _WEIGHT_WRITERS.pop(controller, None)
-        if stale is not None:
-            controller.weightsReady.disconnect(stale)
-
-        def write_weights(arrays: dict) -> None:
-            _WEIGHT_WRITERS.pop(controller, None)
-            controller.weightsReady.disconnect(write_weights)
-            try:
-                import io
-
-                buffer = io.BytesIO()
-                np.savez_compressed(buffer, **arrays)
-                atomic_write_bytes(weights_path(path), buffer.getvalue())
-                window.statusBar().showMessage(f"Saved {path.name} and its weights", 8000)
-            except OSError as exc:
-                show_error(window, "Cannot save the weights", str(exc))
-
-        controller.weightsReady.connect(write_weights)
-        _WEIGHT_WRITERS[controller] = write_weights
-        controller.request_weights()
-    elif weights_path(path).exists():
+    if weights_path(path).exists():
         # Weights saved earlier beside this name belong to an older state: drop them, so that
         # opening the file later restores exactly what was saved now.
         try:
@@ -253,6 +171,42 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
             )
     window.remember_file(path)
     window.statusBar().showMessage(f"Saved {path.name}", 8000)
+    return True
+
+
+def _save_with_weights(window, path: Path) -> bool:
+    """Ask the training process for run A's weights; write the pair when they come."""
+    controller = window.run_a.controller
+    config = window.run_a.config  # what the weights asked for now belong to
+    # A request whose weights never came (its training process died) must not write this
+    # file's weights under the earlier file's name.
+    stale = _WEIGHT_WRITERS.pop(controller, None)
+    if stale is not None:
+        controller.weightsReady.disconnect(stale)
+
+    def write_pair(arrays: dict) -> None:
+        _WEIGHT_WRITERS.pop(controller, None)
+        controller.weightsReady.disconnect(write_pair)
+        try:
+            experiment = experiment_bytes(config)
+            weights = encode_weights(arrays, config)
+            save_pair(path, experiment, weights)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            show_error(
+                window,
+                "Cannot save",
+                f"{path.name} and its weights were not saved: {reason}. "
+                "The previous files, if any, are unchanged.",
+            )
+            return
+        window.remember_file(path)
+        window.statusBar().showMessage(f"Saved {path.name} and its weights", 8000)
+
+    controller.weightsReady.connect(write_pair)
+    _WEIGHT_WRITERS[controller] = write_pair
+    controller.request_weights()
+    window.statusBar().showMessage(f"Saving {path.name} with its trained weights…", 8000)
     return True
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .engine import ExperimentConfig, StepStats, TrainingRun
+from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .engine.config import DataConfig, NetworkConfig, TrainConfig
 from .engine.experiment import atomic_write_bytes
 from .paths import resource_path
@@ -511,10 +512,13 @@ def load_lesson(path: str | os.PathLike) -> Lesson:
     """Read a lesson file; raises LessonFileError (never anything else for a bad file)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise LessonFileError(f"the file is {size:,} bytes; a lesson is under 1 MB")
-        raw = path.read_bytes()
+        raw = read_bounded(path, MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise LessonFileError(
+            f"the file is over {MAX_FILE_BYTES:,} bytes; a lesson is under 1 MB"
+        ) from None
+    except NotARegularFile as exc:
+        raise LessonFileError(f"cannot read {path.name}: {exc}") from None
     except OSError as exc:
         raise LessonFileError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     if not raw.strip():

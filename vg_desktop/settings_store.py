@@ -10,12 +10,15 @@ import json
 import logging
 import os
 import shutil
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 from .engine import ExperimentConfig
+from .engine.bounded_read import FileTooLarge, read_bounded
 from .engine.experiment import experiment_from_dict, experiment_to_dict
 
 log = logging.getLogger(__name__)
@@ -23,16 +26,47 @@ MAX_RECENT = 8
 MAX_FILE_BYTES = 4_000_000  # a settings file is a few kilobytes; anything huge is not ours
 
 
+def _default_store_path() -> str | None:
+    """Where ``QSettings()`` keeps its INI file on Linux (elsewhere: a registry or a plist)."""
+    app = QCoreApplication.instance()
+    if not sys.platform.startswith("linux") or app is None:
+        return None
+    org, name = app.organizationName(), app.applicationName()
+    if not org or not name:
+        return None
+    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    return str(Path(folder) / org / f"{name}.conf")
+
+
+def _special_file(path: str | None) -> str | None:
+    """``path`` if it exists and is not a regular file (after following symlinks)."""
+    if not path:
+        return None
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else path
+
+
 class SettingsStore:
     """Typed access to QSettings; every read survives garbage."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
+        self.warnings: list[str] = []
         if settings is None:
             # VG_DESKTOP_SETTINGS_FILE points the app at another store (tests, kiosk set-ups).
             path = os.environ.get("VG_DESKTOP_SETTINGS_FILE")
+            special = _special_file(path or _default_store_path())
+            if special is not None:
+                # Qt would block for good reading a pipe: use a store for this session only.
+                self._warn(
+                    f"the settings file {special} is not a file (a pipe or device); "
+                    "settings will not be remembered"
+                )
+                path = str(Path(tempfile.mkdtemp(prefix="vg-desktop-")) / "settings.ini")
             settings = QSettings(path, QSettings.Format.IniFormat) if path else QSettings()
         self.settings = settings
-        self.warnings: list[str] = []
         garbled = self._garbled_file()
         if garbled is not None or self.settings.status() != QSettings.Status.NoError:
             kept = self._keep_copy(garbled)
@@ -53,11 +87,9 @@ class SettingsStore:
         if not text_store or not path.is_file():
             return None
         try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                return path
-            raw = path.read_bytes()
+            raw = read_bounded(path, MAX_FILE_BYTES)
             raw.decode("utf-8")
-        except UnicodeDecodeError:
+        except (UnicodeDecodeError, FileTooLarge):
             return path
         except OSError:
             return None  # unreadable: QSettings reports that through status()

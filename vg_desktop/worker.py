@@ -381,7 +381,7 @@ class TrainingController(QObject):
         lost = ""
         if self._weights_pending:
             self._weights_pending = False
-            lost = " The trained weights being saved were lost (the settings file was saved)."
+            lost = " The experiment being saved with its weights was not saved (try again)."
         now = time.monotonic()
         self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_S]
         if self._first_message_at is None or len(self._restarts) >= MAX_RESTARTS:

@@ -8,13 +8,13 @@ message a user can act on — and writing is atomic, so a failed save never dest
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
 from dataclasses import fields
 from pathlib import Path
 
+from .atomic_write import atomic_write_bytes
+from .bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .config import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig
 
 FORMAT = "vg-desktop-experiment"
@@ -83,35 +83,26 @@ def experiment_from_dict(data: object) -> ExperimentConfig:
         raise ExperimentFileError(str(exc)) from None
 
 
-def atomic_write_bytes(path: str | os.PathLike, payload: bytes) -> None:
-    """Write to a temporary file beside ``path``, flush it to disk, then rename over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def experiment_bytes(config: ExperimentConfig) -> bytes:
+    """The file content of an experiment (UTF-8 JSON, indented for people who read it)."""
+    return (json.dumps(experiment_to_dict(config), indent=2) + "\n").encode("utf-8")
 
 
 def save_experiment(config: ExperimentConfig, path: str | os.PathLike) -> None:
-    text = json.dumps(experiment_to_dict(config), indent=2) + "\n"
-    atomic_write_bytes(path, text.encode("utf-8"))
+    atomic_write_bytes(path, experiment_bytes(config))
 
 
 def load_experiment(path: str | os.PathLike) -> ExperimentConfig:
     """Read an experiment file; raises ExperimentFileError (never anything else for bad files)."""
     path = Path(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ExperimentFileError(f"the file is {size:,} bytes; an experiment is under 1 MB")
-        raw = path.read_bytes()
+        raw = read_bounded(path, MAX_FILE_BYTES)
+    except FileTooLarge:
+        raise ExperimentFileError(
+            f"the file is over {MAX_FILE_BYTES:,} bytes; an experiment is under 1 MB"
+        ) from None
+    except NotARegularFile as exc:
+        raise ExperimentFileError(f"cannot read {path.name}: {exc}") from None
     except OSError as exc:
         raise ExperimentFileError(f"cannot read {path.name}: {exc.strerror or exc}") from None
     if not raw.strip():
