@@ -53,6 +53,7 @@ def make_window(app, depth: int, width: int = 32):
         config=replace(ExperimentConfig(), network=NetworkConfig(depth=depth, width=width))
     )
     window.resize(1920, 1080)
+    window.controls.speed.setCurrentIndex(window.controls.speed.findData(None))  # Maximum
     window.show()
     wait_until(app, lambda: window.frames_drawn > 0, 30, "first frame")
     return window

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QActionGroup, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 from . import APP_NAME, ORG_NAME, __version__
 from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, scaled_theme
 from .engine import ExperimentConfig, chain_rule_model_note
+from .findings import headline
 from .lessons import LessonFileError, builtin_lessons, load_lesson
 from .paths import resource_path
 from .plots import (
@@ -93,6 +94,8 @@ ZOOM_STEP = 1.15
 BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
 ACTIVATION_SHARE = 0.27  # of the window's width: the activation plot's column
 SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while training
+HEADLINE_INTERVAL = 0.5  # s between headline changes while training: numbers a class can read
+HEADLINE_SCALE = 1.25  # the headline's type, relative to the window's
 
 
 def default_config() -> ExperimentConfig:
@@ -225,9 +228,20 @@ class MainWindow(QMainWindow):
         bar_tools.addWidget(self.lock_axis)
         bar_tools.addWidget(self.fit_axis)
         central = QWidget()
+        # The finding in words and numbers, for the back of the room (see findings.py).
+        self.headline = QLabel()
+        self.headline.setObjectName("headline")
+        self.headline.setAccessibleName("Finding")
+        self.headline.setWordWrap(True)
+        self.headline.setToolTip(
+            "What the bars show, from the newest step: layer 1's gradient compared with the last "
+            "hidden layer's (rounded to one significant figure), and the bars' verdict."
+        )
+        self._headline_at = 0.0
         v = QVBoxLayout(central)
         v.setContentsMargins(6, 6, 6, 0)
         v.addLayout(bar_tools)
+        v.addWidget(self.headline)
         v.addWidget(self.bars, 1)
         self.setCentralWidget(central)
 
@@ -430,6 +444,9 @@ class MainWindow(QMainWindow):
         self.compare_action = self._action(
             "&Compare A/B", self.compare.setChecked, ["Ctrl+B"], view_menu, checkable=True
         )
+        self.advanced_action = self._action(
+            "Ad&vanced Controls", self.set_advanced, (), view_menu, checkable=True
+        )
         theme_menu = view_menu.addMenu("&Theme")
         self.theme_group = QActionGroup(self)
         self.theme_actions: dict[str, QAction] = {}
@@ -475,6 +492,11 @@ class MainWindow(QMainWindow):
         self.compare.toggled.connect(self.set_compare)
         self.lesson_panel.applyRequested.connect(self.apply_lesson_step)
         self.edit_a.toggled.connect(self._on_edit_target)
+        self._on_speed(self.controls.speed.currentData())  # the default pace (Classroom)
+        self.controls.advancedToggled.connect(self._on_advanced)
+        mode = self.settings.text("view/advanced", "simple", ("simple", "advanced"))
+        self.set_advanced(mode == "advanced")
+        self._on_advanced(self.controls.is_advanced())
         self.copy_a_to_b.clicked.connect(self.copy_a_into_b)
         self.activation_plot.set_activation(self.controls.config().network.activation)
         self.bars.set_quantity("signal")
@@ -643,6 +665,34 @@ class MainWindow(QMainWindow):
             self.controls.set_config(self.run_a.config)
             self.activation_plot.set_activation(self.run_a.config.network.activation)
 
+    # ---------------------------------------------------------------- simple / advanced
+    def set_advanced(self, on: bool) -> None:
+        """Advanced mode shows every setting and precise legends; simple mode (the default)
+        the settings a lesson needs and legends in plain words. Remembered."""
+        self.controls.set_advanced(bool(on))
+
+    def _on_advanced(self, on: bool) -> None:
+        self.advanced_action.setChecked(on)
+        self.settings.set("view/advanced", "advanced" if on else "simple")
+        for widget in (self.lock_axis, self.fit_axis):
+            widget.setVisible(on)
+        update = self.quantity.findData("update")
+        # The update ratio stays selectable when a lesson has chosen it.
+        hide = not on and self.quantity.currentIndex() != update
+        self.quantity.view().setRowHidden(update, hide)
+        self.bars.set_plain_language(not on)
+        self.activation_plot.set_plain_language(not on)
+
+    def _update_headline(self, snaps: list[tuple[str, Snapshot]], key: str) -> None:
+        now = time.perf_counter()
+        playing = any(s.playing for _, s in snaps)
+        if playing and now - self._headline_at < HEADLINE_INTERVAL:
+            return
+        text = "\n".join(f"{name}{headline(snapshot_values(s, key), key)}" for name, s in snaps)
+        if text != self.headline.text():
+            self._headline_at = now
+            self.headline.setText(text)
+
     # ---------------------------------------------------------------- view controls
     def fit_bars_to_data(self) -> None:
         values = [
@@ -680,6 +730,10 @@ class MainWindow(QMainWindow):
         theme = scaled_theme(THEMES[name], self.zoom)
         for plot in (self.bars, self.activation_plot, self.curves, self.heatmap, self.dataset_plot):
             plot.apply_theme(theme)
+        font = QFont(app.font())
+        font.setPointSizeF(app.font().pointSizeF() * HEADLINE_SCALE)
+        font.setBold(True)
+        self.headline.setFont(font)
         # Larger type needs a wider control panel: sized once the new fonts have reached the
         # widgets (their size hints change only then).
         QTimer.singleShot(0, self._fit_controls_width)
@@ -898,6 +952,10 @@ class MainWindow(QMainWindow):
             if s is not None and s.diverged
         ]
         self.bars.set_diverged("\n".join(diverged) if diverged else None)
+        self._update_headline(
+            [("A: " if b is not None else "", snap_a)] + ([("B: ", snap_b)] if snap_b else []),
+            key,
+        )
         snap = self.edited_run.drawn
         if snap is None:
             return

@@ -130,6 +130,22 @@ def describe(quantity: str) -> dict[int, str]:
     }
 
 
+def describe_plainly(quantity: str) -> dict[int, str]:
+    """The same rules in plain words, for simple mode (the precise ones go in the tooltip)."""
+    _check_quantity(quantity)
+    if quantity == "update":
+        return {
+            VANISHING: "vanishing: barely learns",
+            HEALTHY: "healthy",
+            EXPLODING: "exploding: rewrites its weights",
+        }
+    return {
+        VANISHING: "vanishing: 100× weaker than the last layer",
+        HEALTHY: "healthy",
+        EXPLODING: "exploding: 100× stronger, or broken",
+    }
+
+
 def thresholds(values: np.ndarray, quantity: str) -> tuple[float, float]:
     """(vanishing, exploding) threshold values in the units of ``values``, for drawing guides.
 

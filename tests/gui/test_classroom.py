@@ -326,7 +326,9 @@ def test_every_control_is_reachable_by_tab(qtbot, window):
         "Lock axis",
         "Fit axis",
         "Layer",
+        "Show advanced controls",
     ]
+    window.set_advanced(True)  # simple mode (the default) keeps some behind this one switch
     window.controls.depth_box.setFocus()
     seen = set()
     for _ in range(200):

@@ -103,6 +103,7 @@ class ActivationPlot(pg.PlotWidget):
         self._share_top = _SHARE_SCALES[0]
         self._y_range = (0.0, 1.0)
         self._layer_text = ""
+        self._plain = False
 
         pi = self._pi
         pi.hideButtons()
@@ -193,6 +194,12 @@ class ActivationPlot(pg.PlotWidget):
         self._redraw_histogram()
         self._place_texts()
         self._place_peak_label()
+
+    def set_plain_language(self, plain: bool) -> None:
+        """Legend in plain words (simple mode); the precise wording stays in its tooltip."""
+        if bool(plain) != self._plain:
+            self._plain = bool(plain)
+            self._rebuild_legend()
 
     def activation_name(self) -> str:
         return self._activation.name
@@ -329,21 +336,34 @@ class ActivationPlot(pg.PlotWidget):
         t = self._theme
         size = swatch_size(t)
         self._legend.clear()
-        add_entry(self._legend, Swatch(self._line_swatch(t.curve_f, t.line_width), size), "f(x)")
+        plain = self._plain
         add_entry(
-            self._legend, Swatch(self._line_swatch(t.curve_df, t.line_width + 0.5), size), "f′(x)"
+            self._legend,
+            Swatch(self._line_swatch(t.curve_f, t.line_width), size),
+            "activation f(x)" if plain else "f(x)",
+            "f(x)",
+            tip="f(x): the activation function",
+        )
+        add_entry(
+            self._legend,
+            Swatch(self._line_swatch(t.curve_df, t.line_width + 0.5), size),
+            "its slope f′(x)" if plain else "f′(x)",
+            "f′(x)",
+            tip="f′(x): its derivative, the factor the gradient is multiplied by",
         )
         add_entry(
             self._legend,
             Swatch(self._fill_swatch(t.band_fill, None), size),
-            "f′ ≥ ½ max (responsive)",
+            "responsive: slope ≥ half its peak" if plain else "f′ ≥ ½ max (responsive)",
             "responsive",
+            tip="f′ ≥ ½ max f′: the responsive band",
         )
         add_entry(
             self._legend,
             Swatch(self._fill_swatch(t.histogram_fill, t.histogram_outline), size),
-            "pre-activations u of the layer",
+            "where the layer's inputs fall" if plain else "pre-activations u of the layer",
             "u of the layer",
+            tip="the histogram of the layer's pre-activations u (the inputs of f)",
         )
 
     @staticmethod

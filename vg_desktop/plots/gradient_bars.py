@@ -281,11 +281,21 @@ class _DeviceHatch(pg.BarGraphItem):
 
 
 class _Run:
-    """What one run (A or B) shows: raw values, health codes, target and displayed heights."""
+    """What one run (A or B) shows: raw values, health codes, target and displayed heights.
+
+    ``logs`` and ``shown`` are the unclipped log10 targets and animated tops (a zero, NaN or ±Inf
+    value takes a stand-in below or above the axis); ``targets`` and ``heights`` are the same
+    clipped to the axis. ``codes`` classify the *shown* values, so while a bar animates its color
+    always agrees with where it stands against the threshold lines, which are drawn from the
+    shown reference bar too: lines and colors move with the bars, never ahead of them.
+    """
 
     def __init__(self) -> None:
         self.values = np.zeros(0)
         self.codes = np.zeros(0, dtype=np.int8)
+        self.logs = np.zeros(0)
+        self.shown = np.zeros(0)
+        self.shown_values = np.zeros(0)
         self.targets = np.zeros(0)
         self.heights = np.zeros(0)
         self.x = np.zeros(0)
@@ -329,6 +339,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._animated = True
         self._overlay = True
         self._guides_on = True
+        self._plain = False
         self._selected: int | None = None
         self._diverged_message: str | None = None
         self._a, self._b = _Run(), _Run()
@@ -522,15 +533,26 @@ class GradientBarsPlot(pg.PlotWidget):
         """With animation off, bars jump to their targets on every :meth:`show_values`."""
         self._animated = bool(animated)
         if not self._animated:
-            self._a.heights = self._a.targets.copy()
-            self._b.heights = self._b.targets.copy()
-            self._redraw()
+            for run in (self._a, self._b):
+                run.shown = run.logs.copy()
+                self._settle(run)
+            self._redraw(colors_changed=True)
 
     def set_overlay(self, enabled: bool) -> None:
         """Show the chain-rule prediction (only meaningful, and only drawn, for "signal")."""
         self._overlay = bool(enabled)
         self._rebuild_legend()
         self._redraw()
+
+    def set_plain_language(self, plain: bool) -> None:
+        """Legend in plain words (simple mode); the precise rules stay in its tooltip."""
+        if bool(plain) != self._plain:
+            self._plain = bool(plain)
+            self._rebuild_legend()
+
+    def legend_texts(self) -> list[str]:
+        """The legend's entries as shown now (for tests)."""
+        return [label.text for _, label in self._legend.items]
 
     def set_threshold_guides(self, enabled: bool) -> None:
         """Show the dotted vanishing / exploding threshold lines (on by default)."""
@@ -581,23 +603,29 @@ class GradientBarsPlot(pg.PlotWidget):
         """Move displayed heights toward their targets; call once per frame. True while moving."""
         if not self._animated:
             return False
-        moving = False
+        moving = recolor = False
         for run in (self._a, self._b):
             if len(run) == 0:
                 continue
-            delta = run.targets - run.heights
+            delta = run.logs - run.shown
             done = np.abs(delta) < ANIMATION_SNAP
             if done.all():
-                if np.any(delta != 0):
-                    run.heights = run.targets.copy()
-                    moving = True  # one last redraw below
-                continue
-            run.heights = np.where(done, run.targets, run.heights + ANIMATION_RATE * delta)
+                if not np.any(delta != 0):
+                    continue
+                run.shown = run.logs.copy()  # one last redraw below
+            else:
+                run.shown = np.where(done, run.logs, run.shown + ANIMATION_RATE * delta)
             moving = True
-        if moving:
+            before = run.codes
+            self._settle(run)
+            recolor = recolor or not np.array_equal(before, run.codes)
+        if recolor:
+            self._redraw(colors_changed=True)
+        elif moving:
             self._redraw_geometry()
-        return bool(np.any(self._a.heights != self._a.targets)) or bool(
-            np.any(self._b.heights != self._b.targets)
+            self._update_guides()
+        return bool(np.any(self._a.shown != self._a.logs)) or bool(
+            np.any(self._b.shown != self._b.logs)
         )
 
     def heights(self) -> np.ndarray:
@@ -612,8 +640,16 @@ class GradientBarsPlot(pg.PlotWidget):
         return self._b.heights.copy()
 
     def health(self) -> np.ndarray:
-        """Health codes of run A (see :mod:`vg_desktop.health`)."""
+        """Health codes of run A's bars as shown (see :mod:`vg_desktop.health`); at rest they
+        are the codes of the values."""
         return self._a.codes.copy()
+
+    def threshold_lines(self) -> tuple[float, float]:
+        """(vanishing, exploding) threshold lines in log10 units, NaN when not drawn."""
+        return tuple(
+            line.value() if line.isVisible() else math.nan
+            for line in (self._guide_lo, self._guide_hi)
+        )
 
     def markers(self) -> dict[str, np.ndarray]:
         """0-based layers of run A drawn with a marker: 'below' ▼, 'above' ▲, 'nan' ✕."""
@@ -660,30 +696,47 @@ class GradientBarsPlot(pg.PlotWidget):
         v = np.asarray(values, dtype=np.float64).ravel()
         resized = len(v) != len(run)
         run.values = v
-        run.codes = health.classify(v, self._quantity) if v.size else np.zeros(0, np.int8)
-        run.targets = self._targets(v)
+        run.logs = self._logs(v)
         if resized:
             # A new network grows its bars from the axis bottom.
             lo = self.bounds()[0]
-            run.heights = np.full(len(v), float(lo)) if self._animated else run.targets.copy()
+            run.shown = np.full(len(v), float(lo)) if self._animated else run.logs.copy()
         elif not self._animated:
-            run.heights = run.targets.copy()
+            run.shown = run.logs.copy()
+        self._settle(run)
 
-    def _targets(self, values: np.ndarray) -> np.ndarray:
+    def _logs(self, values: np.ndarray) -> np.ndarray:
+        """Unclipped log10 targets; stand-ins where a value has no logarithm."""
         lo, hi = self.bounds()
-        t = np.clip(_log10(values), lo, hi)
+        t = _log10(values)
         t[np.isnan(t)] = lo  # NaN: no meaningful height; marked with ✕ instead
+        t[np.isneginf(t)] = lo - 1  # zero: below the axis (▼)
+        t[np.isposinf(t)] = hi + 1  # infinite: above it
         return t
 
-    def _recompute_targets(self) -> None:
+    def _settle(self, run: _Run) -> None:
+        """Clipped tops and the health codes of what is shown (see :class:`_Run`)."""
         lo, hi = self.bounds()
+        run.targets = np.clip(run.logs, lo, hi)
+        run.heights = np.clip(run.shown, lo, hi)
+        if not len(run):
+            run.codes, run.shown_values = np.zeros(0, np.int8), np.zeros(0)
+            return
+        with np.errstate(all="ignore"):
+            # A bar at rest shows its own value exactly; a moving one the value of its height.
+            shown = np.where(run.shown == run.logs, run.values, 10.0**run.shown)
+        codes = health.classify(shown, self._quantity)
+        codes[~np.isfinite(run.values)] = health.EXPLODING
+        codes[run.values == 0] = health.VANISHING
+        run.shown_values, run.codes = shown, codes
+
+    def _recompute_targets(self) -> None:
         for run in (self._a, self._b):
             if len(run):
-                run.codes = health.classify(run.values, self._quantity)
-                run.targets = self._targets(run.values)
-                run.heights = np.clip(run.heights, lo, hi)
+                run.logs = self._logs(run.values)
                 if not self._animated:
-                    run.heights = run.targets.copy()
+                    run.shown = run.logs.copy()
+                self._settle(run)
 
     def _apply_y_range(self) -> None:
         lo, hi = self.bounds()
@@ -843,7 +896,7 @@ class GradientBarsPlot(pg.PlotWidget):
             return
         for line, value in zip(
             (self._guide_lo, self._guide_hi),
-            health.thresholds(self._a.values, self._quantity),
+            health.thresholds(self._a.shown_values, self._quantity),
             strict=True,
         ):
             log = math.log10(value) if value > 0 and math.isfinite(value) else math.nan
@@ -920,9 +973,10 @@ class GradientBarsPlot(pg.PlotWidget):
             if layer < len(run):
                 prefix = tag if self._has_b else ""
                 v = run.values[layer]
+                code = health.classify(run.values, self._quantity)[layer]
                 lines.append(
                     f"{prefix}{name}: {QUANTITY_SYMBOLS[self._quantity]} = {v:.3g} "
-                    f"({health.label(run.codes[layer])})"
+                    f"({health.label(code)})"
                 )
         return "\n".join(lines)
 
@@ -931,19 +985,23 @@ class GradientBarsPlot(pg.PlotWidget):
         t = self._theme
         size = swatch_size(t)
         self._legend.clear()
-        words = health.describe(self._quantity)
+        precise = health.describe(self._quantity)
+        words = health.describe_plainly(self._quantity) if self._plain else precise
         for code in (health.VANISHING, health.HEALTHY, health.EXPLODING):
             add_entry(
                 self._legend,
                 Swatch(self._bar_swatch(code), size),
                 words[code],
                 health.label(code),
+                tip=precise[code],
             )
+        beyond = "beyond the axis (0 is ▼); ✕ NaN"
         add_entry(
             self._legend,
             Swatch(self._marker_swatch(), size),
-            "beyond the axis (0 is ▼); ✕ NaN",
-            "beyond axis",
+            "off the chart; ✕ broken" if self._plain else beyond,
+            "off the chart" if self._plain else "beyond axis",
+            tip=beyond,
         )
         if self._has_b:
             # Each run is colored against its own last hidden layer; one run's threshold lines

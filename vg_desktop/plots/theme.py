@@ -425,7 +425,13 @@ class FlowLegend(pg.LegendItem):
                     break
             if self.available_width is not None:
                 w = min(w, self.available_width)
-        self.setToolTip("\n".join(s.texts[0] for s, _ in self.items if getattr(s, "texts", None)))
+        self.setToolTip(
+            "\n".join(
+                getattr(s, "tip", None) or s.texts[0]
+                for s, _ in self.items
+                if getattr(s, "texts", None)
+            )
+        )
         # Never a minimum width: a too-wide legend must not widen the plot past its widget
         # (it re-flows once the plot's real width is known).
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
@@ -480,6 +486,7 @@ class Swatch(pg.ItemSample):
         self._draw = draw
         self._size = size
         self.texts: tuple[str, str] | None = None  # (full, short) legend text
+        self.tip: str | None = None  # the precise wording, when the legend says it in plain words
         self.setFixedWidth(size)
         self.setFixedHeight(size)
 
@@ -494,13 +501,20 @@ class Swatch(pg.ItemSample):
         event.ignore()  # pyqtgraph's sample would toggle its (absent) item's visibility
 
 
-def add_entry(legend: pg.LegendItem, swatch: Swatch, text: str, short: str | None = None) -> None:
+def add_entry(
+    legend: pg.LegendItem,
+    swatch: Swatch,
+    text: str,
+    short: str | None = None,
+    tip: str | None = None,
+) -> None:
     """Add ``text`` (plain text: escaped, since LabelItem renders HTML) to ``legend``.
 
     ``short`` replaces it when the plot is too narrow for the full text (which then stays in the
-    legend's tooltip).
+    legend's tooltip); ``tip`` is the precise wording the tooltip shows instead.
     """
     swatch.texts = (text, short if short is not None else text)
+    swatch.tip = tip
     legend.addItem(swatch, html.escape(text))
 
 

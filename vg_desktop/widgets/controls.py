@@ -53,14 +53,31 @@ DATASET_LABELS = {
     "xor": "XOR",
     "blobs": "Blobs",
 }
-# (label, steps per frame); None = as fast as the machine allows
+# (label, steps per frame); None = as fast as the machine allows. Frames are 30 per second, so
+# a speed is at most 30 × its steps per frame (a deep network on a slow machine trains slower).
 SPEEDS = [
     ("Slow motion (1 step/frame)", 1),
     ("2 steps/frame", 2),
-    ("10 steps/frame", 10),
+    ("Classroom (10 steps/frame)", 10),
     ("50 steps/frame", 50),
     ("Maximum", None),
 ]
+# The default pace: at most 300 steps a second, slow enough to talk over (Maximum trains
+# ~1,500 steps/s at depth 20: 7,000 steps pass in 5 s), fast enough that a cure shows in seconds.
+DEFAULT_SPEED = 10
+# Hidden in simple mode (the default): the settings a first lesson does not need. Lessons still
+# set them; the switch "Show advanced controls" brings them back.
+ADVANCED = (
+    "Width",
+    "Gain",
+    "Precision",
+    "Momentum",
+    "Batch size",
+    "Noise",
+    "Seed",
+    "Stop after",
+    "Stop at loss",
+)
 
 TOOLTIPS = {
     "Depth": "Number of hidden layers. Each sigmoid layer multiplies the gradient by at most "
@@ -91,7 +108,11 @@ TOOLTIPS = {
     "moment every time.",
     "Stop at loss": "Pause by itself once the training loss is at or below this value (0: never).",
     "Speed": "Steps trained per frame (30 frames per second). Slow motion lets a class follow "
-    "each step; Maximum trains as fast as the machine allows.",
+    "each step; Classroom (at most 300 steps/s) is slow enough to talk over; Maximum trains as "
+    "fast as the machine allows.",
+    "Show advanced controls": "Simple mode shows the settings a lesson needs; advanced mode adds "
+    "width, gain, precision, momentum, batch size, noise, seed, stop conditions and the update "
+    "ratio. Lessons set every setting either way.",
 }
 
 
@@ -114,6 +135,7 @@ def _form_box(title: str, rows: list[tuple[str, QWidget]]) -> QGroupBox:
     """A titled group of labelled fields; each label is its field's buddy (Alt+key, screen
     readers)."""
     box = QGroupBox(title)
+    box.setObjectName(title.lower())
     form = QFormLayout(box)
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
     for label, field in rows:
@@ -135,6 +157,7 @@ class ControlPanel(QWidget):
     playToggled = Signal()
     stepRequested = Signal()
     resetRequested = Signal()
+    advancedToggled = Signal(bool)
 
     def __init__(self, config: ExperimentConfig | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -182,7 +205,7 @@ class ControlPanel(QWidget):
         self.speed = QComboBox()
         for text, value in SPEEDS:
             self.speed.addItem(text, value)
-        self.speed.setCurrentIndex(len(SPEEDS) - 1)
+        self.speed.setCurrentIndex(self.speed.findData(DEFAULT_SPEED))
         self.stop_after = QSpinBox()
         self.stop_after.setRange(0, 10_000_000)
         self.stop_after.setSingleStep(100)
@@ -238,6 +261,8 @@ class ControlPanel(QWidget):
         _name(self.reset_button, "Reset")
         self.reset_button.setToolTip("Rebuild the network from its seed: back to step 0 (R)")
         self.play_button.setCheckable(True)
+        self.advanced = QCheckBox("Show advanced controls")
+        _name(self.advanced, "Show advanced controls")
 
         network_box = _form_box(
             "Network",
@@ -282,8 +307,15 @@ class ControlPanel(QWidget):
         layout.addWidget(network_box)
         layout.addWidget(train_box)
         layout.addWidget(data_box)
+        layout.addWidget(self.advanced)
         layout.addWidget(self.hint)
         layout.addStretch(1)
+        self._boxes = (network_box, train_box, data_box)
+        self._advanced_fields = {
+            label: self.findChild(QWidget, label.lower().replace(" ", "_")) for label in ADVANCED
+        }
+        self.advanced.toggled.connect(self._show_advanced)
+        self._show_advanced(False)
 
         for spin in (self.depth_box, self.width_box, self.batch_size, self.seed):
             spin.valueChanged.connect(self._changed)
@@ -300,6 +332,31 @@ class ControlPanel(QWidget):
         self.play_button.clicked.connect(self.playToggled)
         self.step_button.clicked.connect(self.stepRequested)
         self.reset_button.clicked.connect(self.resetRequested)
+
+    # ---------------------------------------------------------------- simple / advanced
+    def set_advanced(self, on: bool) -> None:
+        """Show (True) or hide the advanced settings; ``advancedToggled`` follows."""
+        self.advanced.setChecked(on)
+
+    def is_advanced(self) -> bool:
+        return self.advanced.isChecked()
+
+    def _show_advanced(self, on: bool) -> None:
+        for field in self._advanced_fields.values():
+            for box in self._boxes:
+                form = box.layout()
+                if form.indexOf(field) >= 0:
+                    form.setRowVisible(field, on)
+        self.advancedToggled.emit(on)
+
+    def visible_settings(self) -> list[str]:
+        """Accessible names of the settings on screen in this mode (for tests and the README)."""
+        return [
+            w.accessibleName()
+            for box in self._boxes
+            for w in box.findChildren(QWidget)
+            if w.accessibleName() and not isinstance(w, QLabel) and w.isVisibleTo(self)
+        ]
 
     # ---------------------------------------------------------------- state
     def stop_conditions(self) -> tuple[int | None, float | None]:

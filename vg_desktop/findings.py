@@ -1,0 +1,77 @@
+"""The finding of a frame, in words and numbers, for the headline above the gradient bars.
+
+"Layer 1 receives about 3 × 10⁻¹⁵ of the gradient the last hidden layer gets — vanishing" says
+what the bars show to someone at the back of the room who cannot read a log axis. The numbers are
+the snapshot's own, rounded to one significant figure (hence "about"), and the verdict is the
+bars' own rule (:mod:`vg_desktop.health`), so the headline and the bar colors never disagree.
+
+NumPy only: no Qt here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import health
+
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_of_ten(value: float) -> str:
+    """'3 × 10⁻¹⁵' for 3.2e-15, '10⁸' for 1.04e8: one significant figure, in words a class reads."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:g}"
+    mantissa, exponent = f"{abs(value):.0e}".split("e")
+    sign = "−" if value < 0 else ""
+    power = "10" + str(int(exponent)).translate(_SUPERSCRIPT)
+    return f"{sign}{power}" if mantissa == "1" else f"{sign}{mantissa} × {power}"
+
+
+def ratio_text(ratio: float) -> str:
+    """A ratio as a class reads it: '0.42', '3.1', or a power of ten beyond 0.01 … 100."""
+    if 10 <= ratio < 100:
+        return f"{ratio:.0f}"
+    if 0.01 <= ratio < 10:
+        return f"{ratio:.2g}"
+    return power_of_ten(ratio)
+
+
+def headline(values: np.ndarray, quantity: str) -> str:
+    """One sentence stating what the bars of ``quantity`` show for ``values`` (input first)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0:
+        return ""
+    if not np.all(np.isfinite(v)):
+        return "A gradient is NaN or infinite: the run diverged (the gradients exploded)"
+    code = int(health.classify(v, quantity)[0])
+    verdict = health.label(code)
+    if quantity == "update":
+        amount = power_of_ten(float(v[0]))
+        meaning = {
+            health.VANISHING: "too little to learn (below 10⁻⁵)",
+            health.HEALTHY: "healthy (10⁻⁵ … 10⁻¹)",
+            health.EXPLODING: "too much (above 10⁻¹)",
+        }[code]
+        return f"One step changes layer 1's weights by about {amount} of their size — {meaning}"
+    what = "gradient" if quantity == "signal" else "weight gradient"
+    ref_index = health.reference_index(v.size, quantity)
+    if ref_index == 0:
+        return f"One hidden layer: its {what} is about {power_of_ten(float(v[0]))}"
+    first, ref = abs(float(v[0])), abs(float(v[ref_index]))
+    if ref == 0:
+        return f"The last hidden layer receives no {what} at all (it underflowed to 0)"
+    if first == 0:
+        return f"Layer 1 receives no {what} at all (it underflowed to 0) — vanishing"
+    ratio = first / ref
+    if ratio >= 100:
+        amount = f"{power_of_ten(ratio)} times the {what}"
+    elif ratio >= 0.01:
+        amount = f"{ratio_text(ratio)} × the {what}"
+    else:
+        amount = f"{power_of_ten(ratio)} of the {what}"
+    sentence = f"Layer 1 receives about {amount} the last hidden layer gets — {verdict}"
+    if code == health.EXPLODING and ratio < health.EXPLODING_RATIO:
+        sentence += " (gradients above 10⁶)"
+    return sentence
