@@ -93,7 +93,7 @@ def experiment_variants() -> dict[str, bytes]:
         change(d)
         return json.dumps(d).encode()
 
-    for version in (0, 2, 99, -1, "1", 1.0, True, None, [1]):
+    for version in (0, 3, 99, -1, "1", 1.0, True, None, [1]):
         out[f"version-{version!r}"] = doc(lambda d, v=version: d.update(version=v))
     out["version-missing"] = doc(lambda d: d.pop("version"))
     for fmt in ("vg-desktop-lesson", "", None, "VG-DESKTOP-EXPERIMENT"):

@@ -277,7 +277,7 @@ BAD_DOCUMENTS = {
         lambda d: step0(d)["settings"].update(
             network={"normalization": "batch"}, train={"batch_size": 1}
         ),
-        ["step 1 ('deep')", "batch size of at least 2"],
+        ["step 1 ('deep')", "batch size of at least 3"],
     ),
     "section-not-object": (
         lambda d: step0(d)["settings"].update(network=[]),

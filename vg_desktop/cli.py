@@ -24,6 +24,7 @@ from .engine import (
     DTYPES,
     INITS,
     NORMALIZATIONS,
+    RESIDUAL_FORMS,
     DataConfig,
     ExperimentConfig,
     ExperimentFileError,
@@ -69,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     net.add_argument("--activation", choices=ACTIVATIONS)
     net.add_argument("--normalization", choices=NORMALIZATIONS)
     net.add_argument("--residual", type=_bool, metavar="{true,false}")
+    net.add_argument(
+        "--residual-form",
+        choices=RESIDUAL_FORMS,
+        dest="residual_form",
+        help="the residual block: post-activation h + f(norm(hW+b)) (default) or "
+        "pre-activation h + f(norm(h))W+b (He et al. 2016)",
+    )
     net.add_argument("--init", choices=INITS)
     net.add_argument("--init-gain", type=float, dest="init_gain")
     net.add_argument("--dtype", choices=DTYPES)

@@ -38,25 +38,41 @@ def _normalize(z, axis):
     return (z - mean) / np.sqrt(var + NORM_EPS)
 
 
-def forward(params, x, y, activation, normalization, residual, z_offsets=None):
+def forward(params, x, y, activation, normalization, residual, z_offsets=None, h_offsets=None):
     """(loss, zs, us) of the contract's forward pass in training mode.
 
-    ``params`` is the engine's list of dicts (read only). ``z_offsets`` maps a 0-based hidden
-    layer index to an array added to that layer's z, which is how dL/dz is probed.
+    ``params`` is the engine's list of dicts (read only). ``residual`` is False (plain), True or
+    "post-activation" (h = h_prev + f(norm(h_prev W + b))), or "pre-activation" (He et al.
+    2016: h = h_prev + f(norm(h_prev)) W + b for layers 2..depth). ``z_offsets`` maps a 0-based
+    hidden layer index to an array added to that layer's z, which is how dL/dz is probed;
+    ``h_offsets`` likewise adds to the layer's output h, which probes dL/dh.
     """
     f = ACTIVATIONS[activation]
+    form = "post-activation" if residual is True else residual
     h = np.asarray(x, dtype=np.float64)
     zs, us = [], []
-    for layer, p in enumerate(params[:-1]):
-        z = h @ p["W"] + p["b"]
-        if z_offsets and layer in z_offsets:
-            z = z + z_offsets[layer]
+
+    def norm(p, v):
         if normalization == "none":
-            u = z
+            return v
+        return p["gamma"] * _normalize(v, 0 if normalization == "batch" else 1) + p["beta"]
+
+    for layer, p in enumerate(params[:-1]):
+        if form == "pre-activation" and layer >= 1:
+            u = norm(p, h)
+            z = f(u) @ p["W"] + p["b"]
+            if z_offsets and layer in z_offsets:
+                z = z + z_offsets[layer]
+            h = h + z
         else:
-            u = p["gamma"] * _normalize(z, 0 if normalization == "batch" else 1) + p["beta"]
-        a = f(u)
-        h = h + a if (residual and layer >= 1) else a
+            z = h @ p["W"] + p["b"]
+            if z_offsets and layer in z_offsets:
+                z = z + z_offsets[layer]
+            u = norm(p, z)
+            a = f(u)
+            h = h + a if (form and layer >= 1) else a
+        if h_offsets and layer in h_offsets:
+            h = h + h_offsets[layer]
         zs.append(z)
         us.append(u)
     logits = h @ params[-1]["W"] + params[-1]["b"]

@@ -152,6 +152,7 @@ def test_bad_value_exits_with_status_2_and_a_message(run_python, tmp_path):
         (["--samples", "100", "--batch-size", "400"], "cannot exceed the number of samples"),
         (["--normalization", "batch", "--batch-size", "1"], "needs a batch size of at least 3"),
         (["--dataset", "mnist"], "invalid choice: 'mnist'"),
+        (["--residual-form", "post"], "invalid choice: 'post'"),
     ],
 )
 def test_bad_options_are_refused_by_the_parser(capsys, args, message):
@@ -328,3 +329,14 @@ def test_ctrl_c_ends_cleanly_with_the_summary_and_the_outputs_so_far(tmp_path):
     ]
     # The CSV and JSON agree on the last step's loss.
     assert float(rows[-1][2]) == payload["steps"][-1]["loss"]
+
+
+def test_residual_form_option_reaches_the_config():
+    args = cli.build_parser().parse_args(
+        ["--residual", "true", "--residual-form", "pre-activation"]
+    )
+    network = cli.config_from_args(args).network
+    assert network.residual and network.residual_form == "pre-activation"
+    assert cli.config_from_args(cli.build_parser().parse_args([])).network.residual_form == (
+        "post-activation"
+    )

@@ -23,6 +23,14 @@ CONFIGS = {
     "relu-batch-residual": NetworkConfig(
         depth=6, width=16, activation="relu", normalization="batch", residual=True, init="he"
     ),
+    "tanh-batch-preact": NetworkConfig(
+        depth=6,
+        width=16,
+        activation="tanh",
+        normalization="batch",
+        residual=True,
+        residual_form="pre-activation",
+    ),
     "gelu-layer-float32": NetworkConfig(
         depth=6, width=16, activation="gelu", normalization="layer", dtype="float32"
     ),

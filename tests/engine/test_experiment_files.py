@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 
 import pytest
 
@@ -28,6 +29,7 @@ CUSTOM = ExperimentConfig(
         init_gain=1.25,
         dtype="float32",
         seed=123456,
+        residual_form="pre-activation",
     ),
     data=DataConfig(name="xor", n_samples=1000, noise=0.35, n_classes=2, seed=77),
     train=TrainConfig(learning_rate=0.0123, momentum=0.9, batch_size=100),
@@ -35,7 +37,7 @@ CUSTOM = ExperimentConfig(
 
 
 def valid_document() -> dict:
-    return {"format": "vg-desktop-experiment", "version": 1, **CUSTOM.to_dict()}
+    return {"format": "vg-desktop-experiment", "version": 2, **CUSTOM.to_dict()}
 
 
 def write_json(path, document) -> None:
@@ -67,6 +69,22 @@ def test_a_hand_written_valid_file_loads(tmp_path):
     assert load_experiment(path) == CUSTOM
 
 
+def test_a_version_1_file_still_opens_with_the_block_it_ran(tmp_path):
+    """Version 1 predates residual_form: its residual networks were post-activation blocks."""
+    document = valid_document()
+    document["version"] = 1
+    del document["network"]["residual_form"]
+    path = tmp_path / "old.json"
+    write_json(path, document)
+    loaded = load_experiment(path)
+    assert loaded.network.residual_form == "post-activation"
+    assert loaded == replace(
+        CUSTOM, network=replace(CUSTOM.network, residual_form="post-activation")
+    )
+    save_experiment(loaded, path)  # saved again, it is a version 2 file
+    assert json.loads(path.read_text(encoding="utf-8"))["version"] == 2
+
+
 def _corrupt(mutate):
     document = valid_document()
     mutate(document)
@@ -88,7 +106,13 @@ BAD_FILES = [
         _corrupt(lambda d: d.update(format="other-app")),
         "not a Vanishing Gradient Lab experiment",
     ),
-    ("future-version", _corrupt(lambda d: d.update(version=2)), "version 2 is not supported"),
+    ("future-version", _corrupt(lambda d: d.update(version=3)), "version 3 is not supported"),
+    ("version-zero", _corrupt(lambda d: d.update(version=0)), "version 0 is not supported"),
+    (
+        "v1-with-v2-field",
+        _corrupt(lambda d: d.update(version=1)),
+        "network has residual_form, which version 1 files do not have",
+    ),
     ("string-version", _corrupt(lambda d: d.update(version="1")), "version '1' is not supported"),
     ("bool-version", _corrupt(lambda d: d.update(version=True)), "version True is not supported"),
     ("missing-version", _corrupt(lambda d: d.pop("version")), "version None is not supported"),

@@ -33,6 +33,7 @@ from vg_desktop.engine import ACTIVATIONS, NORMALIZATIONS, Network, NetworkConfi
 
 from .reference import five_point_derivative, forward
 
+LEAKY_SLOPE = 0.01
 TOLERANCE = 1e-6
 FLOOR = 1e-4
 STEP = 1e-4
@@ -41,12 +42,14 @@ KINKED = {"relu", "leaky_relu", "elu"}  # elu: f′ is continuous at 0 but f″ 
 
 DEPTH, WIDTH, BATCH, CLASSES = 3, 5, 10, 3
 
-ALL_SETTINGS = list(itertools.product(ACTIVATIONS, NORMALIZATIONS, (False, True)))
+# False: a plain stack; otherwise the residual block's form.
+RESIDUAL = (False, "post-activation", "pre-activation")
+ALL_SETTINGS = list(itertools.product(ACTIVATIONS, NORMALIZATIONS, RESIDUAL))
 
 
 def _ids(setting):
     act, norm, res = setting
-    return f"{act}-{norm}-{'residual' if res else 'plain'}"
+    return f"{act}-{norm}-{res or 'plain'}"
 
 
 def _build(activation, normalization, residual, seed):
@@ -56,7 +59,8 @@ def _build(activation, normalization, residual, seed):
         width=WIDTH,
         activation=activation,
         normalization=normalization,
-        residual=residual,
+        residual=bool(residual),
+        residual_form=residual or "post-activation",
         init="xavier",
         init_gain=1.5,
         dtype="float64",
@@ -75,11 +79,21 @@ def _build(activation, normalization, residual, seed):
 
 
 def _network_away_from_kinks(activation, normalization, residual):
-    """The first seed whose pre-activations all keep KINK_MARGIN away from 0."""
+    """The first seed whose pre-activations all keep KINK_MARGIN away from 0.
+
+    Pre-activation blocks without a norm take u_l = h_{l-1} itself: a ReLU's exact zeros stay
+    exactly 0 under every perturbation (their input stays negative, which the sign check of
+    the layer below asserts), so they are no kink to straddle; and leaky ReLU's negative side
+    is 100x smaller, so the margin is too.
+    """
+    raw_stream = residual == "pre-activation" and normalization == "none"
+    margin = KINK_MARGIN * (LEAKY_SLOPE if raw_stream else 1.0)
     for seed in range(200):
         net, x, y = _build(activation, normalization, residual, seed)
         u = np.concatenate([a.ravel() for a in net.gradients(x, y).preactivations])
-        if np.abs(u).min() > KINK_MARGIN:
+        if raw_stream:
+            u = u[u != 0.0]
+        if np.abs(u).min() > margin:
             return net, x, y
     raise AssertionError("no seed keeps every pre-activation away from the kink")
 

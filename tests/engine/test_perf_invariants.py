@@ -21,8 +21,25 @@ SETTINGS = [
     dict(activation="tanh", normalization="batch", residual=True),
     dict(activation="relu", normalization="layer", init="he"),
     dict(activation="gelu", dtype="float32"),
+    dict(activation="tanh", normalization="batch", residual=True, residual_form="pre-activation"),
+    dict(activation="relu", residual=True, residual_form="pre-activation", init="he"),
+    dict(
+        activation="sigmoid",
+        normalization="layer",
+        residual=True,
+        residual_form="pre-activation",
+        dtype="float32",
+    ),
 ]
-IDS = ["sigmoid", "tanh-batch-residual", "relu-layer", "gelu-float32"]
+IDS = [
+    "sigmoid",
+    "tanh-batch-residual",
+    "relu-layer",
+    "gelu-float32",
+    "tanh-batch-preact",
+    "relu-preact",
+    "sigmoid-layer-preact-float32",
+]
 
 
 def _arrays(stats: StepStats) -> dict[str, np.ndarray]:
@@ -186,3 +203,39 @@ def test_a_step_without_statistics_is_the_same_step(settings, momentum):
         assert result == (stats.loss, stats.accuracy)
     for a, b in zip(full.state_arrays().values(), mixed.state_arrays().values(), strict=True):
         assert np.array_equal(a, b)
+
+
+@pytest.mark.parametrize("normalization", ["none", "batch"])
+def test_pre_activation_gradients_through_the_subnormal_range(normalization):
+    """Pre-activation blocks carry dL/dh_l down the identity path, so every layer's signal is
+    about the size of the top one's. Scaling W_out by s scales every gradient below it by s
+    (the logits barely move for tiny s): at s = 1e-300 the engine takes its scaled path in
+    every layer (‖dz‖² below the smallest normal float) and must report s times what it
+    reports at s = 1e-10; at s = 1e-320 every dL/dz entry is subnormal and reads 0."""
+    x, y = make_dataset("spiral", n=32, noise=0.1, seed=0)
+    config = NetworkConfig(
+        depth=6,
+        width=8,
+        activation="tanh",
+        normalization=normalization,
+        residual=True,
+        residual_form="pre-activation",
+    )
+    reports = {}
+    for scale in (1e-10, 1e-300, 1e-320):
+        net = Network(config)
+        net.params[-1]["W"][...] *= scale
+        stats = net.gradients(x, y)
+        reports[scale] = (stats, [g["W"].copy() for g in net.grads[:-1]])
+    normal, _ = reports[1e-10]
+    tiny, tiny_w = reports[1e-300]
+    np.testing.assert_allclose(
+        tiny.signal_grad_norms / 1e-300, normal.signal_grad_norms / 1e-10, rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        tiny.weight_grad_norms[:-1] / 1e-300, normal.weight_grad_norms[:-1] / 1e-10, rtol=1e-6
+    )
+    assert all(np.all(np.isfinite(w)) for w in tiny_w)
+    zero, zero_w = reports[1e-320]
+    assert np.all(zero.signal_grad_norms == 0.0)
+    assert all(not w.any() for w in zero_w)

@@ -14,6 +14,10 @@ NORMALIZATIONS = ("none", "batch", "layer")
 INITS = ("normal", "small", "xavier", "he")
 DTYPES = ("float64", "float32")
 DATASETS = ("spiral", "circles", "moons", "xor", "blobs")
+# The residual block for hidden layers 2..depth (see vg_desktop/engine/network.py):
+# post-activation h = h_prev + f(norm(h_prev W + b)); pre-activation (He et al. 2016, "Identity
+# Mappings in Deep Residual Networks") h = h_prev + f(norm(h_prev)) W + b.
+RESIDUAL_FORMS = ("post-activation", "pre-activation")
 
 DEPTH_RANGE = (1, 200)
 WIDTH_RANGE = (2, 256)
@@ -70,6 +74,7 @@ class NetworkConfig:
 
     ``depth`` counts hidden layers. Hidden layer 1 maps the inputs to ``width`` units, layers
     2..depth map width -> width, and a linear output layer maps width -> classes.
+    ``residual_form`` chooses the residual block (used only when ``residual`` is on).
     """
 
     depth: int = 20
@@ -81,6 +86,7 @@ class NetworkConfig:
     init_gain: float = 1.0
     dtype: str = "float64"
     seed: int = 0
+    residual_form: str = "post-activation"
 
     def __post_init__(self) -> None:
         _check_int("depth", self.depth, DEPTH_RANGE)
@@ -93,6 +99,12 @@ class NetworkConfig:
         _check_float("init_gain", self.init_gain, GAIN_RANGE)
         _check_choice("dtype", self.dtype, DTYPES)
         _check_int("seed", self.seed, SEED_RANGE)
+        _check_choice("residual_form", self.residual_form, RESIDUAL_FORMS)
+
+    @property
+    def pre_activation(self) -> bool:
+        """Residual connections in He et al.'s pre-activation form."""
+        return self.residual and self.residual_form == "pre-activation"
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,12 @@
 """Experiments as versioned JSON: every setting needed to reproduce a run.
 
-A file looks like ``{"format": "vg-desktop-experiment", "version": 1, "network": {...},
-"data": {...}, "train": {...}}``. Reading is strict — an unknown format or version, a missing or
-unexpected field, a wrong type or an out-of-range value raises :class:`ExperimentFileError` with a
-message a user can act on — and writing is atomic, so a failed save never destroys the old file.
+A file looks like ``{"format": "vg-desktop-experiment", "version": 2, "network": {...},
+"data": {...}, "train": {...}}``. Version 2 added ``network.residual_form``; version 1 files
+(which predate it, and always meant the post-activation block) still open.
+
+Reading is strict — an unknown format or version, a missing or unexpected field, a wrong type or
+an out-of-range value raises :class:`ExperimentFileError` with a message a user can act on — and
+writing is atomic, so a failed save never destroys the old file.
 """
 
 from __future__ import annotations
@@ -18,7 +21,10 @@ from .bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .config import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig
 
 FORMAT = "vg-desktop-experiment"
-VERSION = 1
+VERSION = 2
+# Fields each older version lacks (all of them, up to VERSION), and the value that reproduces
+# what that version ran.
+_ADDED_SINCE = {1: {"network": {"residual_form": "post-activation"}}}
 MAX_FILE_BYTES = 1_000_000  # an experiment is a few hundred bytes; refuse anything huge
 
 _SECTIONS = {"network": NetworkConfig, "data": DataConfig, "train": TrainConfig}
@@ -54,10 +60,10 @@ def experiment_from_dict(data: object) -> ExperimentConfig:
             f"(format is {_value(data.get('format'))})"
         )
     version = data.get("version")
-    if type(version) is not int or version != VERSION:
+    if type(version) is not int or not 1 <= version <= VERSION:
         raise ExperimentFileError(
-            f"experiment version {_value(version)} is not supported (this app reads version "
-            f"{VERSION})"
+            f"experiment version {_value(version)} is not supported (this app reads versions "
+            f"1 to {VERSION})"
         )
     extra = set(data) - {"format", "version", *_SECTIONS}
     if extra:
@@ -68,6 +74,14 @@ def experiment_from_dict(data: object) -> ExperimentConfig:
         if not isinstance(values, dict):
             raise ExperimentFileError(f"the {section!r} section is missing or not an object")
         names = {f.name for f in fields(cls)}
+        added = _ADDED_SINCE.get(version, {}).get(section, {})
+        if added:
+            if set(added) & set(values):
+                raise ExperimentFileError(
+                    f"{section} has {_names(set(added) & set(values))}, which version "
+                    f"{version} files do not have"
+                )
+            values = {**values, **added}
         missing, unknown = names - set(values), set(values) - names
         if missing:
             raise ExperimentFileError(f"{section} lacks {_names(missing)}")

@@ -5,9 +5,20 @@ Hidden layer l (1-indexed, input -> output)::
     z_l = h_{l-1} @ W_l + b_l          the linear output (its gradient is the "signal")
     u_l = norm(z_l)                    identity, batch norm or layer norm (γ, β learnable)
     a_l = f(u_l)                       the activation
-    h_l = a_l,  or  h_{l-1} + a_l      with residual connections, for l >= 2
+    h_l = a_l,  or  h_{l-1} + a_l      with residual connections, for l >= 2 ("post-activation")
 
 then ``logits = h_depth @ W_out + b_out`` and the loss is the mean softmax cross-entropy.
+
+With ``residual_form="pre-activation"`` (He et al. 2016, "Identity Mappings in Deep Residual
+Networks") layer 1 is as above and layers l >= 2 are::
+
+    u_l = norm(h_{l-1})                the histogram shows u_l
+    a_l = f(u_l)
+    z_l = a_l @ W_l + b_l              the branch ends in a weight layer; dL/dz_l is the signal
+    h_l = h_{l-1} + z_l
+
+so dL/dz_l = dL/dh_l, and backward: dL/da_l = dL/dz_l W_lᵀ, dL/du_l = dL/da_l ⊙ f'(u_l),
+dL/dW_l = a_lᵀ dL/dz_l, dL/dh_{l-1} = dL/dh_l + (dL/du_l through the norm's backward pass).
 
 Backward, from dL/dlogits down, for each hidden layer l (⊙ is the element-wise product)::
 
@@ -131,10 +142,20 @@ class _Workspace:
         self.x = self.x_aug[:, :-1]
         self.h_aug = np.ones((depth, batch, width + 1), dtype)
         self.h = self.h_aug[:, :, :width]
-        self.inputs = [self.x_aug, *self.h_aug]  # inputs[l] feeds layer l; [depth]: output layer
+        if cfg.pre_activation:
+            # Layers 2..depth multiply a_l = f(norm(h_{l-1})), with its column of ones; the
+            # output layer multiplies h_depth.
+            self.a_aug = np.ones((depth, batch, width + 1), dtype)
+            self.a = self.a_aug[:, :, :width]
+            self.inputs = [self.x_aug, *self.a_aug[1:], self.h_aug[-1]]
+            self.z_branch = np.empty(shape, dtype)  # z_l of the layer being computed
+            self.da = np.empty(shape, dtype)  # dL/da_l
+            self.branch = np.empty(shape, dtype)  # dL/dh_{l-1} through the branch
+        else:
+            self.inputs = [self.x_aug, *self.h_aug]  # inputs[l] feeds layer l; [depth]: output
+            # a_l = f(u_l): without residual connections h_l is a_l itself.
+            self.a = np.empty((depth, *shape), dtype) if cfg.residual else self.h
         self.inputs_t = [m.T for m in self.inputs]
-        # a_l = f(u_l): without residual connections h_l is a_l itself.
-        self.a = np.empty((depth, *shape), dtype) if cfg.residual else self.h
         self.dz = np.empty((depth, *shape), dtype)
         self.dz_rows = self.dz.reshape(depth, -1)
         self.dh = (np.empty(shape, dtype), np.empty(shape, dtype))  # dL/dh, ping-pong
@@ -267,10 +288,14 @@ class Network:
                 ws.u = np.empty((cfg.depth, ws.batch, cfg.width), dtype=self.dtype)
             u_stack = ws.u
         interrupt = self.interrupt
+        pre_activation = cfg.pre_activation
         for layer in range(cfg.depth):
             if interrupt is not None and interrupt():
                 raise TrainingInterrupted
             u = u_stack[layer]
+            if pre_activation and layer > 0:
+                self._pre_activation_block(ws, layer, u)
+                continue
             if norm_axis is None:
                 np.matmul(ws.inputs[layer], self._w_aug[layer], out=u)  # z = h W + b
             else:
@@ -284,7 +309,9 @@ class Network:
                 np.multiply(xhat, p["gamma"], out=u)  # u = γ x̂ + β
                 u += p["beta"]
             forward_into(u, ws.a[layer], ws.scratch)  # a = f(u)
-            if residual:
+            if pre_activation:
+                np.copyto(ws.h[0], ws.a[0])  # layer 1 as in the plain stack
+            elif residual:
                 if layer > 0:
                     np.add(ws.h[layer - 1], ws.a[layer], out=ws.h[layer])  # h = h_prev + a
                 else:
@@ -299,6 +326,31 @@ class Network:
             self.running_var *= 1 - m
             self.running_var += (m * batch / max(batch - 1, 1)) * ws.var[:, 0, :]
         return u_stack
+
+    def _pre_activation_block(self, ws: _Workspace, layer: int, u: np.ndarray) -> None:
+        """Forward through pre-activation layer ``layer`` (>= 1): u = norm(h_prev), a = f(u),
+        z = a W + b, h = h_prev + z; the norm's statistics are kept as for any layer."""
+        h_prev = ws.h[layer - 1]
+        norm_axis = self._norm_axis
+        if norm_axis is None:
+            np.copyto(u, h_prev)
+        else:
+            xhat = ws.xhat[layer]
+            normalize_forward_into(
+                h_prev,
+                norm_axis,
+                xhat,
+                ws.mean[layer],
+                ws.var[layer],
+                ws.inv_std[layer],
+                ws.scratch,
+            )
+            p = self.params[layer]
+            np.multiply(xhat, p["gamma"], out=u)  # u = γ x̂ + β
+            u += p["beta"]
+        self.activation.forward_into(u, ws.a[layer], ws.scratch)  # a = f(u)
+        np.matmul(ws.inputs[layer], self._w_aug[layer], out=ws.z_branch)  # z = [a, 1] [W; b]
+        np.add(h_prev, ws.z_branch, out=ws.h[layer])  # h = h_prev + z
 
     def _backward(
         self, ws: _Workspace, u_stack: np.ndarray, y: np.ndarray, statistics: bool = True
@@ -358,7 +410,11 @@ class Network:
 
         ws.zero_layers = 0
         interrupt = self.interrupt
-        for layer in range(depth - 1, -1, -1):
+        top = depth - 1
+        if cfg.pre_activation:
+            dh = self._backward_pre_activation(ws, u_stack, dh, statistics)
+            top = 0  # layer 1 is a plain layer
+        for layer in range(top, -1, -1):
             if interrupt is not None and interrupt():
                 raise TrainingInterrupted
             # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
@@ -411,6 +467,75 @@ class Network:
                     dh_below += dh  # ... + dL/dh_l through the identity path
                 dh = dh_below
         return loss, accuracy
+
+    def _backward_pre_activation(
+        self, ws: _Workspace, u_stack: np.ndarray, dh: np.ndarray, statistics: bool
+    ) -> np.ndarray:
+        """Backward through pre-activation layers depth..2, from dh = dL/dh_depth; returns
+        dL/dh_1. Subnormal dL/dz entries are handled as in :meth:`_backward` (dL/dz_l is
+        dL/dh_l itself here, so the flushed values are what the identity path carries on)."""
+        norm_axis = self._norm_axis
+        activation = self.activation
+        derivative_into, threshold = activation.derivative_into, activation.saturation_threshold
+        nonnegative = activation.nonnegative_derivative
+        tiny = np.finfo(self.dtype).tiny
+        flush_every_layer = self.dtype == np.float32
+        up = self.dtype.type(2.0 ** (-np.finfo(self.dtype).minexp // 2))
+        down = self.dtype.type(1.0) / up
+        fprime, fprime_flat, mask = ws.fprime, ws.fprime_flat, ws.mask
+        which = 0 if dh is ws.dh[0] else 1
+        interrupt = self.interrupt
+        for layer in range(self.config.depth - 1, 0, -1):
+            if interrupt is not None and interrupt():
+                raise TrainingInterrupted
+            dz = ws.dz[layer]
+            np.copyto(dz, dh)  # dL/dz_l = dL/dh_l: h_l = h_{l-1} + z_l
+            derivative_into(u_stack[layer], ws.a[layer], fprime)
+            if statistics:
+                ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
+                ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
+                if nonnegative:
+                    np.less(fprime, threshold, out=mask)
+                else:
+                    np.abs(fprime, out=ws.abs)
+                    np.less(ws.abs, threshold, out=mask)
+                ws.saturated_count[layer] = np.count_nonzero(mask)
+            rows = ws.dz_rows[layer]
+            sumsq = ws.dz_sumsq[layer] = np.dot(rows, rows)
+            vanished = sumsq < tiny
+            if vanished or flush_every_layer:  # subnormal entries of dL/dz -> 0
+                np.abs(dz, out=ws.abs)
+                np.less(ws.abs, tiny, out=mask)
+                np.copyto(dz, 0.0, where=mask)
+            src, scale = dz, None
+            if vanished:
+                if not dz.any():
+                    # Nothing reaches this layer or any below it: every gradient is 0.
+                    ws.zero_layers += 1
+                    self._g_aug[layer].fill(0.0)
+                    if norm_axis is not None:
+                        self.grads[layer]["gamma"].fill(0.0)
+                        self.grads[layer]["beta"].fill(0.0)
+                    dh = dz
+                    continue
+                np.multiply(dz, up, out=ws.scratch)
+                src, scale = ws.scratch, down
+            g_aug = self._g_aug[layer]
+            np.matmul(ws.inputs_t[layer], src, out=g_aug)  # [dL/dW; dL/db] = [a, 1]ᵀ dz
+            np.matmul(src, self._w_t[layer], out=ws.da)  # dL/da = dz Wᵀ
+            if scale is not None:
+                g_aug *= scale
+                ws.da *= scale
+            if norm_axis is None:
+                np.multiply(ws.da, fprime, out=ws.branch)  # dL/du = dL/dh_{l-1} via the branch
+            else:
+                np.multiply(ws.da, fprime, out=ws.du)
+                self._normalize_backward(ws, layer, ws.branch)
+            which = 1 - which
+            dh_below = ws.dh[which]
+            np.add(dz, ws.branch, out=dh_below)  # identity path + branch
+            dh = dh_below
+        return dh
 
     def _normalize_backward(self, ws: _Workspace, layer: int, dz: np.ndarray) -> None:
         """dL/dz_l from dL/du_l (in ``ws.du``); fills dL/dγ_l and dL/dβ_l on the way."""
@@ -615,12 +740,18 @@ class Network:
         u = np.empty((n, width), self.dtype)
         a = np.empty((n, width), self.dtype)
         scratch = np.empty((n, width), self.dtype)
+        pre_activation = cfg.pre_activation
+        a_aug = np.ones((n, width + 1), self.dtype) if pre_activation else None
         interrupt = self.interrupt
         for layer in range(cfg.depth):
             if interrupt is not None and interrupt():
                 raise TrainingInterrupted
             p = self.params[layer]
-            np.matmul(h, self._w_aug[layer], out=u)  # z = h W + b
+            pre_block = pre_activation and layer > 0
+            if pre_block:
+                np.copyto(u, h[:, :width])  # u = norm(h_prev), then a = f(u), z = a W + b
+            else:
+                np.matmul(h, self._w_aug[layer], out=u)  # z = h W + b
             if self._norm_axis == 0:
                 inv_std = 1.0 / np.sqrt(self.running_var[layer] + EPS)
                 np.copyto(u, (u - self.running_mean[layer]) * inv_std, casting="same_kind")
@@ -631,7 +762,11 @@ class Network:
                 u += p["beta"]
             forward_into(u, a, scratch)
             out = buffers[layer % 2]
-            if cfg.residual and layer > 0:
+            if pre_block:
+                np.copyto(a_aug[:, :width], a)
+                np.matmul(a_aug, self._w_aug[layer], out=scratch)
+                np.add(h[:, :width], scratch, out=out[:, :width])
+            elif cfg.residual and layer > 0:
                 np.add(h[:, :width], a, out=out[:, :width])
             else:
                 np.copyto(out[:, :width], a)
