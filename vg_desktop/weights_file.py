@@ -36,6 +36,7 @@ import numpy as np
 from .engine import ExperimentConfig, ExperimentFileError, Network
 from .engine.atomic_write import replace_durably, write_target, write_temporary
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
+from .engine.experiment import VERSION as EXPERIMENT_VERSION
 from .engine.experiment import experiment_to_dict
 
 PAIR_KEY = "vg_pair"
@@ -67,10 +68,22 @@ def weights_path(path: Path) -> Path:
     return Path(path).with_suffix(".npz")
 
 
-def settings_digest(config: ExperimentConfig) -> str:
-    """What the weights belong to: the SHA-256 of the experiment's settings, canonically."""
-    text = json.dumps(experiment_to_dict(config), sort_keys=True, separators=(",", ":"))
+def settings_digest(config: ExperimentConfig, version: int = EXPERIMENT_VERSION) -> str:
+    """What the weights belong to: the SHA-256 of the experiment's settings, canonically, as
+    an experiment file of ``version`` holds them."""
+    document = experiment_to_dict(config, version)
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _accepted_digests(config: ExperimentConfig) -> set[str]:
+    """This config's digest as written by this app and by every older experiment version that
+    can express it (weights saved before a version bump still belong to their experiment)."""
+    digests = set()
+    for version in range(1, EXPERIMENT_VERSION + 1):
+        with contextlib.suppress(ValueError):
+            digests.add(settings_digest(config, version))
+    return digests
 
 
 def _pair_record(config: ExperimentConfig) -> np.ndarray:
@@ -159,7 +172,7 @@ def decode_weights(raw: bytes, config: ExperimentConfig) -> dict[str, np.ndarray
             pair = json.loads(record.decode("ascii"))
             if not isinstance(pair, dict) or pair.get("format") != PAIR_FORMAT:
                 raise ExperimentFileError("its pair record is not readable")
-            if pair.get("settings_sha256") != settings_digest(config):
+            if pair.get("settings_sha256") not in _accepted_digests(config):
                 raise ExperimentFileError(
                     "they were saved with other settings than this experiment file holds (left "
                     "from an earlier save, or the file was edited)"

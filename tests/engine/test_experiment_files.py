@@ -6,6 +6,7 @@ import json
 import os
 from dataclasses import replace
 
+import numpy as np
 import pytest
 
 from vg_desktop.engine import (
@@ -291,3 +292,25 @@ def test_successful_save_replaces_the_file_and_leaves_nothing_else(saved):
     save_experiment(CUSTOM, path)
     assert load_experiment(path) == CUSTOM
     assert _leftovers(path.parent) == []
+
+
+def test_weights_saved_with_a_version_1_experiment_still_belong_to_it(monkeypatch):
+    """A weights pair records the SHA-256 of its experiment's settings. Pairs written before
+    version 2 hashed the version 1 document: they still load with that experiment (read now as
+    a post-activation config), and never with a pre-activation one."""
+    from vg_desktop import weights_file
+    from vg_desktop.engine import Network
+    from vg_desktop.weights_file import decode_weights, encode_weights, settings_digest
+
+    old = replace(CUSTOM, network=replace(CUSTOM.network, residual_form="post-activation"))
+    arrays = Network(old.network, n_classes=old.data.n_classes).state_arrays()
+    assert settings_digest(old, version=1) != settings_digest(old)
+    with monkeypatch.context() as m:  # write the pair record as before version 2
+        m.setattr(weights_file, "settings_digest", lambda c: settings_digest(c, version=1))
+        legacy = encode_weights(arrays, old)
+    loaded = decode_weights(legacy, old)
+    assert all(np.array_equal(loaded[k], v) for k, v in arrays.items())
+    with pytest.raises(ExperimentFileError, match="other settings"):
+        decode_weights(legacy, CUSTOM)  # the pre-activation twin is another experiment
+    with pytest.raises(ValueError, match=r"version 1 files cannot hold network\.residual_form"):
+        settings_digest(CUSTOM, version=1)

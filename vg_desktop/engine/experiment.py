@@ -46,8 +46,15 @@ def _names(keys: set) -> str:
     return ", ".join(shown[:5]) + more
 
 
-def experiment_to_dict(config: ExperimentConfig) -> dict:
-    return {"format": FORMAT, "version": VERSION, **config.to_dict()}
+def experiment_to_dict(config: ExperimentConfig, version: int = VERSION) -> dict:
+    """The file's content; an older ``version`` only for a config that version can express
+    (e.g. what a version 1 file of this config held), otherwise ValueError."""
+    document = {"format": FORMAT, "version": version, **config.to_dict()}
+    for section, added in _ADDED_SINCE.get(version, {}).items():
+        for name, value in added.items():
+            if document[section].pop(name) != value:
+                raise ValueError(f"version {version} files cannot hold {section}.{name}")
+    return document
 
 
 def experiment_from_dict(data: object) -> ExperimentConfig:
