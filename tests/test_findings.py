@@ -33,21 +33,19 @@ def test_ratio_text_never_prints_exponent_notation() -> None:
 def test_vanishing_headline_states_layer_one_over_the_last() -> None:
     values = np.logspace(-16, -2, 20)  # layer 1 gets 10⁻¹⁴ of the last hidden layer
     text = headline(values, "signal")
-    assert text == (
-        "Layer 1 receives about 10⁻¹⁴ of the gradient the last hidden layer gets — vanishing"
-    )
+    assert text == ("Layer 1 receives about 10⁻¹⁴ of the last hidden layer's gradient — vanishing")
     values[0] = 3.2e-17  # 3.2e-15 of the last
-    assert "about 3 × 10⁻¹⁵ of the gradient" in headline(values, "signal")
+    assert "about 3 × 10⁻¹⁵ of the last hidden layer's gradient" in headline(values, "signal")
 
 
 def test_healthy_exploding_and_diverged_headlines() -> None:
     healthy = np.array([0.042, 0.05, 0.1])
     assert headline(healthy, "signal") == (
-        "Layer 1 receives about 0.42 × the gradient the last hidden layer gets — healthy"
+        "Layer 1 receives about 0.42 × the last hidden layer's gradient — healthy"
     )
     exploding = np.array([4e9, 1e5, 10.0])
     assert headline(exploding, "signal") == (
-        "Layer 1 receives about 4 × 10⁸ times the gradient the last hidden layer gets — exploding"
+        "Layer 1 receives about 4 × 10⁸ times the last hidden layer's gradient — exploding"
     )
     assert "diverged" in headline(np.array([np.nan, 1.0]), "signal")
     assert "diverged" in headline(np.array([1.0, np.inf]), "signal")
@@ -59,7 +57,7 @@ def test_healthy_exploding_and_diverged_headlines() -> None:
 def test_weight_headline_compares_with_the_last_hidden_not_the_output() -> None:
     values = np.array([1e-6, 1e-3, 1e-2, 50.0])  # the output layer (last) is ignored
     assert headline(values, "weight") == (
-        "Layer 1 receives about 10⁻⁴ of the weight gradient the last hidden layer gets — vanishing"
+        "Layer 1 receives about 10⁻⁴ of the last hidden layer's weight gradient — vanishing"
     )
 
 

@@ -51,6 +51,7 @@ from .plots import (
     configure_pyqtgraph,
     settle,
 )
+from .run_labels import run_labels
 from .run_slot import RunSlot
 from .settings_store import SettingsStore
 from .snapshot import Snapshot
@@ -134,6 +135,7 @@ class MainWindow(QMainWindow):
         self._closing = False
         self.current_file: Path | None = None
         self.editing = "A"
+        self.showing = "A"  # the run the side views (activation, heatmap, data) show
         self._dataset_key: tuple[str, int] | None = None
         self._decision_shown = None  # the DecisionGrid on screen (grids arrive a few per second)
         self._slow_views_due = 0.0
@@ -179,6 +181,11 @@ class MainWindow(QMainWindow):
     @property
     def edited_run(self) -> RunSlot:
         return self.run_b if (self.editing == "B" and self.run_b is not None) else self.run_a
+
+    @property
+    def shown_run(self) -> RunSlot:
+        """The run the side views show (A unless comparing and switched to B)."""
+        return self.run_b if (self.showing == "B" and self.run_b is not None) else self.run_a
 
     def runs(self) -> list[RunSlot]:
         return [self.run_a] + ([self.run_b] if self.run_b is not None else [])
@@ -262,6 +269,15 @@ class MainWindow(QMainWindow):
         row.addWidget(layer_label)
         row.addWidget(self.layer)
         row.addStretch(1)
+        # A/B: the side views show one run; this names it and switches to the other in one click.
+        self.show_other = QPushButton()
+        self.show_other.setAccessibleName("Show the other run")
+        self.show_other.setToolTip(
+            "The activation plot, the gradient-flow heatmap and the data view show one run of "
+            "the comparison; this switches them to the other (Ctrl+Shift+B)."
+        )
+        self.show_other.setVisible(False)
+        row.addWidget(self.show_other)
         av.addLayout(row)
         av.addWidget(self.activation_plot, 1)
         # The layer's figures, in a label that wraps rather than a text box the plot could clip.
@@ -444,6 +460,10 @@ class MainWindow(QMainWindow):
         self.compare_action = self._action(
             "&Compare A/B", self.compare.setChecked, ["Ctrl+B"], view_menu, checkable=True
         )
+        self.show_other_action = self._action(
+            "Side Views: Show the &Other Run", self.show_other_run, ["Ctrl+Shift+B"], view_menu
+        )
+        self.show_other_action.setEnabled(False)
         self.advanced_action = self._action(
             "Ad&vanced Controls", self.set_advanced, (), view_menu, checkable=True
         )
@@ -498,6 +518,7 @@ class MainWindow(QMainWindow):
         self.set_advanced(mode == "advanced")
         self._on_advanced(self.controls.is_advanced())
         self.copy_a_to_b.clicked.connect(self.copy_a_into_b)
+        self.show_other.clicked.connect(self.show_other_run)
         self.activation_plot.set_activation(self.controls.config().network.activation)
         self.bars.set_quantity("signal")
         self.heatmap.set_quantity("signal")
@@ -544,10 +565,11 @@ class MainWindow(QMainWindow):
         run = self.edited_run
         old = run.controller.config
         run.controller.set_config(config)
-        if config.network.activation != old.network.activation:
+        if config.network.activation != old.network.activation and run is self.shown_run:
             self.activation_plot.set_activation(config.network.activation)
         self.layer.setMaximum(config.network.depth)
         self._update_title()
+        self._update_run_labels()
 
     def _on_speed(self, steps) -> None:
         for run in self.runs():
@@ -642,6 +664,8 @@ class MainWindow(QMainWindow):
             self.bars.show_values(self.bars_values_a(), values_b=None)
             self.curves.set_history_b(None, None, None)
         self.compare_tools.setVisible(on)
+        self.show_other.setVisible(on)
+        self.show_other_action.setEnabled(on)
         self._on_edit_target()
         self._update_title()
 
@@ -649,13 +673,41 @@ class MainWindow(QMainWindow):
         self.editing = "B" if (self.edit_b.isChecked() and self.run_b is not None) else "A"
         run = self.edited_run
         self.controls.set_config(run.config)
-        self.activation_plot.set_activation(run.config.network.activation)
         self.layer.setMaximum(run.config.network.depth)
-        for key in ("activation", "heatmap", "dataset"):
-            title = self.docks[key].windowTitle().split(" — run ")[0]
-            suffix = f" — run {self.editing}" if self.run_b is not None else ""
-            self.docks[key].setWindowTitle(title + suffix)
+        self.show_run(self.editing)  # the side views follow the run being edited
+
+    def show_run(self, name: str) -> None:
+        """Show run ``name`` ("A" or "B") in the side views (A when not comparing)."""
+        self.showing = "B" if (name == "B" and self.run_b is not None) else "A"
+        run = self.shown_run
+        self.activation_plot.set_activation(run.config.network.activation)
+        self._dataset_key = None
+        self._update_run_labels()
         run.drawn = None  # draw the newly shown run at the next frame
+        self._redraw()
+
+    def show_other_run(self) -> None:
+        """The one-click switch of the side views between run A and run B."""
+        self.show_run("A" if self.showing == "B" else "B")
+
+    def run_labels(self) -> dict[str, str]:
+        """{"A": "A: sigmoid + Xavier", "B": "B: ReLU + He"} from the runs' settings."""
+        return run_labels(self.run_a.config, self.run_b.config if self.run_b else None)
+
+    def _update_run_labels(self) -> None:
+        """Name the runs by their setup in the bars' and curves' legends, the side views' titles
+        and the switch."""
+        labels = self.run_labels()
+        comparing = self.run_b is not None
+        if comparing:
+            self.bars.set_run_labels(labels["A"], labels["B"])
+            self.curves.set_run_labels(labels["A"], labels["B"])
+            other = "B" if self.showing == "A" else "A"
+            self.show_other.setText(f"Show run {other}")
+        for key in ("activation", "heatmap", "dataset"):
+            title = self.docks[key].windowTitle().split(" — ")[0]
+            suffix = f" — {labels[self.showing]}" if comparing else ""
+            self.docks[key].setWindowTitle(title + suffix)
 
     def copy_a_into_b(self) -> None:
         if self.run_b is None:
@@ -663,7 +715,9 @@ class MainWindow(QMainWindow):
         self.run_b.controller.set_config(self.run_a.config)
         if self.editing == "B":
             self.controls.set_config(self.run_a.config)
+        if self.showing == "B":
             self.activation_plot.set_activation(self.run_a.config.network.activation)
+        self._update_run_labels()
 
     # ---------------------------------------------------------------- simple / advanced
     def set_advanced(self, on: bool) -> None:
@@ -688,7 +742,12 @@ class MainWindow(QMainWindow):
         playing = any(s.playing for _, s in snaps)
         if playing and now - self._headline_at < HEADLINE_INTERVAL:
             return
-        text = "\n".join(f"{name}{headline(snapshot_values(s, key), key)}" for name, s in snaps)
+        text = "\n".join(
+            f"{name} — {headline(snapshot_values(s, key), key)}"
+            if name
+            else headline(snapshot_values(s, key), key)
+            for name, s in snaps
+        )
         if text != self.headline.text():
             self._headline_at = now
             self.headline.setText(text)
@@ -952,11 +1011,11 @@ class MainWindow(QMainWindow):
             if s is not None and s.diverged
         ]
         self.bars.set_diverged("\n".join(diverged) if diverged else None)
+        labels = self.run_labels() if b is not None else {"A": ""}
         self._update_headline(
-            [("A: " if b is not None else "", snap_a)] + ([("B: ", snap_b)] if snap_b else []),
-            key,
+            [(labels["A"], snap_a)] + ([(labels["B"], snap_b)] if snap_b else []), key
         )
-        snap = self.edited_run.drawn
+        snap = self.shown_run.drawn
         if snap is None:
             return
         layer = min(self.layer.value(), snap.depth) - 1
@@ -971,7 +1030,7 @@ class MainWindow(QMainWindow):
 
     def _draw_history_views(self) -> None:
         """Curves, heatmap and data, from the runs' histories and newest snapshots."""
-        shown = self.edited_run
+        shown = self.shown_run
         snap = shown.latest
         if snap is None:
             return
@@ -1013,7 +1072,7 @@ class MainWindow(QMainWindow):
             s = run.drawn
             if s is None:
                 continue
-            prefix = f"{run.name}: " if self.run_b is not None else ""
+            prefix = f"{self.run_labels()[run.name]}  —  " if self.run_b is not None else ""
             rate = f"{s.steps_per_second:,.0f} steps/s" if s.playing else "paused"
             text = (
                 f"{prefix}Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"

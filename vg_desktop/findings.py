@@ -1,6 +1,6 @@
 """The finding of a frame, in words and numbers, for the headline above the gradient bars.
 
-"Layer 1 receives about 3 × 10⁻¹⁵ of the gradient the last hidden layer gets — vanishing" says
+"Layer 1 receives about 3 × 10⁻¹⁵ of the last hidden layer's gradient — vanishing" says
 what the bars show to someone at the back of the room who cannot read a log axis. The numbers are
 the snapshot's own, rounded to one significant figure (hence "about"), and the verdict is the
 bars' own rule (:mod:`vg_desktop.health`), so the headline and the bar colors never disagree.
@@ -65,13 +65,14 @@ def headline(values: np.ndarray, quantity: str) -> str:
     if first == 0:
         return f"Layer 1 receives no {what} at all (it underflowed to 0) — vanishing"
     ratio = first / ref
+    theirs = f"the last hidden layer's {what}"
     if ratio >= 100:
-        amount = f"{power_of_ten(ratio)} times the {what}"
+        amount = f"{power_of_ten(ratio)} times {theirs}"
     elif ratio >= 0.01:
-        amount = f"{ratio_text(ratio)} × the {what}"
+        amount = f"{ratio_text(ratio)} × {theirs}"
     else:
-        amount = f"{power_of_ten(ratio)} of the {what}"
-    sentence = f"Layer 1 receives about {amount} the last hidden layer gets — {verdict}"
+        amount = f"{power_of_ten(ratio)} of {theirs}"
+    sentence = f"Layer 1 receives about {amount} — {verdict}"
     if code == health.EXPLODING and ratio < health.EXPLODING_RATIO:
         sentence += " (gradients above 10⁶)"
     return sentence

@@ -107,8 +107,9 @@ def test_an_empty_check_box_and_a_pressed_play_stand_out(qtbot, window, theme) -
     from PySide6.QtWidgets import QStyle, QStyleOptionButton
 
     window.apply_theme(theme)
-    box = window.lock_axis
+    box = window.overlay  # on screen in simple mode too
     box.setChecked(False)
+    assert box.isVisible()
     option = QStyleOptionButton()
     option.initFrom(box)
     indicator = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, option, box)
@@ -131,7 +132,7 @@ def test_check_boxes_grow_with_presentation_type(qtbot, window) -> None:
     from PySide6.QtWidgets import QStyle
 
     def side() -> int:
-        box = window.lock_axis
+        box = window.overlay
         return box.style().pixelMetric(QStyle.PixelMetric.PM_IndicatorWidth, None, box)
 
     window.apply_theme("light")

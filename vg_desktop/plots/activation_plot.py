@@ -168,6 +168,7 @@ class ActivationPlot(pg.PlotWidget):
         self._peak.setPen(pg.mkPen(theme.curve_df, width=1.5, style=Qt.PenStyle.DashLine))
         self._peak_label.setColor(theme.curve_df)
         self._peak_label.setFont(theme.font(theme.legend_font_pt))
+        self._peak_label.fill = pg.mkBrush(theme.text_box)  # readable over the histogram
         self._info.setColor(theme.foreground)
         self._info.setFont(theme.font(theme.legend_font_pt + 1))
         self._info.fill = pg.mkBrush(theme.text_box)

@@ -27,7 +27,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QFontMetricsF, QPainter, QPen, QRegion, QTextOption
+from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen, QRegion, QTextOption
 
 from .. import health
 from .theme import (
@@ -162,6 +162,17 @@ class LayerAxis(BaseAxis):
             layer = round(v)
             out.append("out" if self.has_output and layer == self.n_layers else str(layer))
         return out
+
+
+def pale(color: str, background: str, share: float = 0.45) -> QColor:
+    """``color`` blended toward ``background``: run B's fills, lighter than run A's."""
+    c, b = qcolor(color), qcolor(background)
+    return QColor.fromRgbF(
+        *(
+            x * share + y * (1 - share)
+            for x, y in zip(c.getRgbF()[:3], b.getRgbF()[:3], strict=True)
+        )
+    )
 
 
 def _log10(values: np.ndarray) -> np.ndarray:
@@ -340,6 +351,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._overlay = True
         self._guides_on = True
         self._plain = False
+        self._run_labels = ("run A", "run B")
         self._selected: int | None = None
         self._diverged_message: str | None = None
         self._a, self._b = _Run(), _Run()
@@ -426,6 +438,16 @@ class GradientBarsPlot(pg.PlotWidget):
             QBrush(Qt.BrushStyle.NoBrush),
             QBrush(hatch, Qt.BrushStyle.DiagCrossPattern),
         ]
+        self._fills_b = [QBrush(pale(c, theme.background)) for c in colors]
+        self._hatches_b = [
+            QBrush(qcolor(colors[0]).darker(130), Qt.BrushStyle.BDiagPattern),
+            QBrush(Qt.BrushStyle.NoBrush),
+            QBrush(qcolor(colors[2]).darker(130), Qt.BrushStyle.DiagCrossPattern),
+        ]
+        self._run_pens = (
+            pg.mkPen(theme.run_a, width=AB_OUTLINE),
+            pg.mkPen(theme.run_b, width=AB_OUTLINE, style=Qt.PenStyle.DashLine),
+        )
         self._marker_pen = pg.mkPen(theme.foreground, width=1)
         self._marker_brushes = {c: pg.mkBrush(c) for c in (theme.vanishing, theme.exploding)}
         self._column.setOpts(brush=theme.color("foreground", 0.07), pen=None)
@@ -549,6 +571,17 @@ class GradientBarsPlot(pg.PlotWidget):
         if bool(plain) != self._plain:
             self._plain = bool(plain)
             self._rebuild_legend()
+
+    def set_run_labels(self, label_a: str, label_b: str) -> None:
+        """Legend names of the runs of an A/B comparison ("A: sigmoid + Xavier")."""
+        if (label_a, label_b) != self._run_labels:
+            self._run_labels = (label_a, label_b)
+            self._rebuild_legend()
+
+    def run_fill(self, run: str, code: int) -> QColor:
+        """The fill color of run "A" or "B"'s bars of health ``code`` (for tests)."""
+        fills = self._fills_b if run == "B" and self._has_b else self._fills
+        return fills[code].color()
 
     def legend_texts(self) -> list[str]:
         """The legend's entries as shown now (for tests)."""
@@ -771,21 +804,26 @@ class GradientBarsPlot(pg.PlotWidget):
         self._a.x = np.arange(1, len(self._a) + 1) + offset
         self._b.x = np.arange(1, len(self._b) + 1) - offset
         dense = self._dense()
-        t = self._theme
-        for run, bars, hatch, run_pen in (
-            (self._a, self._bars_a, self._hatch_a, t.run_a),
-            (self._b, self._bars_b, self._hatch_b, t.run_b),
+        for run, bars, hatch in (
+            (self._a, self._bars_a, self._hatch_a),
+            (self._b, self._bars_b, self._hatch_b),
         ):
             codes = run.codes
             if colors_changed:
+                # Run B: pale fills (a lightness cue that survives color blindness and
+                # grayscale) and a dashed outline (a cue without color), as B's curves are dashed.
+                run_b = self._has_b and run is self._b
+                fills, hatches = (
+                    (self._fills_b, self._hatches_b) if run_b else (self._fills, self._hatches)
+                )
                 if dense:
                     pens = [pg.mkPen(None)] * len(codes)
                 elif self._has_b:
-                    pens = [pg.mkPen(run_pen, width=AB_OUTLINE)] * len(codes)
+                    pens = [self._run_pens[1] if run_b else self._run_pens[0]] * len(codes)
                 else:
                     pens = [self._edges[c] for c in codes]
-                _set_colors(bars, width, [self._fills[c] for c in codes], pens)
-                _set_colors(hatch, width, [self._hatches[c] for c in codes], None)
+                _set_colors(bars, width, [fills[c] for c in codes], pens)
+                _set_colors(hatch, width, [hatches[c] for c in codes], None)
         self._redraw_geometry()
         self._redraw_overlays()
 
@@ -1006,8 +1044,21 @@ class GradientBarsPlot(pg.PlotWidget):
         if self._has_b:
             # Each run is colored against its own last hidden layer; one run's threshold lines
             # would mislead about the other's, so A/B shows none.
-            add_entry(self._legend, Swatch(self._run_swatch(t.run_a), size), "run A (left)", "A")
-            add_entry(self._legend, Swatch(self._run_swatch(t.run_b), size), "run B (right)", "B")
+            label_a, label_b = self._run_labels
+            add_entry(
+                self._legend,
+                Swatch(self._run_swatch(False), size),
+                f"{label_a} (solid, left)",
+                label_a,
+                tip=f"{label_a}: the left bar of each pair, solid fill, solid outline",
+            )
+            add_entry(
+                self._legend,
+                Swatch(self._run_swatch(True), size),
+                f"{label_b} (pale, dashed, right)",
+                label_b,
+                tip=f"{label_b}: the right bar of each pair, pale fill, dashed outline",
+            )
         else:
             add_entry(
                 self._legend, Swatch(self._guide_swatch(), size), "threshold lines", "thresholds"
@@ -1016,10 +1067,10 @@ class GradientBarsPlot(pg.PlotWidget):
             label = PREDICTION_LABEL + (" (run A)" if self._has_b else "")
             add_entry(self._legend, Swatch(self._prediction_swatch(), size), label, "chain rule")
 
-    def _run_swatch(self, color: str):
+    def _run_swatch(self, run_b: bool):
         def draw(p: QPainter, r: QRectF) -> None:
-            p.setPen(pg.mkPen(color, width=AB_OUTLINE))
-            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.setPen(self._run_pens[1 if run_b else 0])
+            p.setBrush((self._fills_b if run_b else self._fills)[health.HEALTHY])
             p.drawRect(r.adjusted(2, 0, -2, 0))
 
         return draw

@@ -132,6 +132,7 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             del self.clear
         self._theme = theme
         self._has_b = False
+        self._run_labels = ("run A", "run B")
         self._has_data = False
         self._chance: float | None = None
         self.loss_plot = self.addPlot(
@@ -222,6 +223,15 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             self._rebuild_legend()
         self._fit_loss_range()
 
+    def set_run_labels(self, label_a: str, label_b: str) -> None:
+        """Legend names of the runs of an A/B comparison ("A: sigmoid + Xavier")."""
+        if (label_a, label_b) != self._run_labels:
+            self._run_labels = (label_a, label_b)
+            self._rebuild_legend()
+
+    def legend_texts(self) -> list[str]:
+        return [label.text for _, label in self._legend.items]
+
     def set_chance_level(self, fraction: float | None) -> None:
         """Dotted line at the accuracy of guessing (1 / classes), or None to hide it."""
         if fraction == self._chance:
@@ -281,13 +291,15 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         size = swatch_size(t)
         self._legend.clear()
         if self._has_b:
+            label_a, label_b = self._run_labels
             add_entry(
-                self._legend, Swatch(self._line(t.run_a, Qt.PenStyle.SolidLine), size), "run A"
+                self._legend, Swatch(self._line(t.run_a, Qt.PenStyle.SolidLine), size), label_a
             )
             add_entry(
                 self._legend,
                 Swatch(self._line(t.run_b, Qt.PenStyle.DashLine), size),
-                "run B (dashed)",
+                f"{label_b} (dashed)",
+                label_b,
             )
         if self._has_data or self._has_b:
             add_entry(
