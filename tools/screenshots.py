@@ -2,8 +2,9 @@
 
     python tools/screenshots.py docs/screenshots
 
-For each scenario (sigmoid depth 30, ReLU + He depth 30, sigmoid + batch norm depth 30) it trains
-a fixed number of steps and saves the window at 1920x1080 and at 1280x720 (projector size).
+For each scenario (the network the app opens with -- 20 sigmoid layers -- and the README's two
+cures of it: ReLU + He, sigmoid + batch norm) it trains a fixed number of steps and saves the
+window at 1920x1080 and at 1280x720 (projector size).
 """
 
 from __future__ import annotations
@@ -19,15 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PySide6.QtWidgets import QApplication
 
 from vg_desktop.app import MainWindow
-from vg_desktop.engine import ExperimentConfig, NetworkConfig
+from vg_desktop.engine import ExperimentConfig
 from vg_desktop.selftest import wait_until
 
+_APP_DEFAULT = ExperimentConfig().network  # what the app opens with (the README describes it)
+_DEPTH = _APP_DEFAULT.depth
 SCENARIOS = {
-    "sigmoid-depth30": NetworkConfig(depth=30, activation="sigmoid", init="xavier"),
-    "relu-he-depth30": NetworkConfig(depth=30, activation="relu", init="he"),
-    "sigmoid-batchnorm-depth30": NetworkConfig(
-        depth=30, activation="sigmoid", normalization="batch"
-    ),
+    f"sigmoid-depth{_DEPTH}": _APP_DEFAULT,
+    f"relu-he-depth{_DEPTH}": replace(_APP_DEFAULT, activation="relu", init="he"),
+    f"sigmoid-batchnorm-depth{_DEPTH}": replace(_APP_DEFAULT, normalization="batch"),
 }
 SIZES = {"1920x1080": (1920, 1080), "1280x720": (1280, 720)}
 STEPS = 150
@@ -52,6 +53,7 @@ def shoot(app, window, net, w, h, out, name, size_name) -> None:
     wait_until(app, lambda win=window: win.frames_drawn > 0, 20, "first frame")
     window.apply_config(replace(ExperimentConfig(), network=net))
     window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
+    window.controller.set_stop_conditions(STEPS, None)  # the shot shows exactly step STEPS
     window.controller.play()
     wait_until(
         app,

@@ -1,0 +1,127 @@
+"""Every figure the README states about what the app shows, measured on the engine.
+
+The README describes the network the app opens with (``ExperimentConfig()``: 20 sigmoid layers,
+Xavier, spiral data, learning rate 0.1, seed 0) and the two cures it tells the reader to switch
+on. Statistics "at step N" are those the app shows: the probe of the freshly built network at
+step 0, the statistics of the N-th SGD step after that. Each test quotes the sentence it checks.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from vg_desktop import health
+from vg_desktop.engine import ExperimentConfig, StepStats, TrainingRun
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+DEFAULT = ExperimentConfig()
+SCREENSHOT_STEPS = 150  # tools/screenshots.py trains this many steps before each shot
+
+
+def network(**changes) -> ExperimentConfig:
+    return replace(DEFAULT, network=replace(DEFAULT.network, **changes))
+
+
+def stats_at(config: ExperimentConfig, step: int) -> tuple[StepStats, TrainingRun]:
+    run = TrainingRun(config)
+    stats = run.probe()
+    while run.step_count < step:
+        stats = run.step()
+    return stats, run
+
+
+def ratio_first_to_last(stats: StepStats) -> float:
+    g = stats.signal_grad_norms
+    return float(g[0] / g[-1])
+
+
+def say(fragment: str) -> None:
+    """The README still says this (so a changed sentence cannot leave its test behind)."""
+    flat = " ".join(README.split())
+    assert fragment in flat, f"README no longer says {fragment!r}"
+
+
+def test_screenshots_show_the_depth_the_text_describes():
+    """The README's screenshots are of the network the app opens with (and its two cures)."""
+    spec = importlib.util.spec_from_file_location("screenshots", ROOT / "tools" / "screenshots.py")
+    screenshots = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(screenshots)
+    assert len(screenshots.SCENARIOS) == 3
+    for name, net in screenshots.SCENARIOS.items():
+        assert net.depth == DEFAULT.network.depth == 20, name
+        assert f"docs/screenshots/{name}.png" in README
+        assert (ROOT / "docs" / "screenshots" / f"{name}.png").is_file()
+    say(f"a {DEFAULT.network.depth}-layer sigmoid network")
+
+
+def test_sigmoid_default_network_loses_about_4_3x_per_layer_and_1e_12_at_layer_1():
+    say("the bars fall by about 4.3× per layer")
+    say("Layer 1 receives about 10⁻¹² of the gradient its last layer gets")
+    stats, _ = stats_at(DEFAULT, 0)
+    ratio = ratio_first_to_last(stats)  # measured 8.9e-13
+    per_layer = ratio ** (-1 / (DEFAULT.network.depth - 1))  # measured 4.31
+    assert round(per_layer, 1) == 4.3
+    assert round(math.log10(ratio)) == -12
+    # "at least 4" from the activation alone: every layer's RMS sigmoid' is below 0.25.
+    say("each layer's activation divides the gradient by at least 4")
+    assert np.all(stats.mean_derivatives <= 0.25)
+
+
+def test_sigmoid_default_network_stays_at_the_loss_of_guessing():
+    say("the loss stays near 0.69 (ln 2, the loss of guessing)")
+    run = TrainingRun(DEFAULT)
+    for step in (100, 300, 1000):  # measured 0.694, 0.695, 0.695; accuracy 0.5
+        while run.step_count < step:
+            run.step_lean()
+        loss, accuracy = run.network.evaluate(run.x, run.y)
+        assert abs(loss - math.log(2)) < 0.01 and accuracy < 0.6, (step, loss, accuracy)
+
+
+def test_relu_he_bars_stay_within_a_few_times_the_last():
+    say("every layer's bar within a factor of a few of the last")
+    for step in (0, SCREENSHOT_STEPS):
+        stats, _ = stats_at(network(activation="relu", init="he"), step)
+        g = stats.signal_grad_norms
+        spread = g / g[-1]  # measured 0.73 .. 1.9 (layer 1)
+        assert np.all((spread > 0.2) & (spread < 5)), (step, spread)
+
+
+BN = network(normalization="batch")
+
+
+def test_batch_norm_explodes_toward_the_input_at_initialization():
+    say("layer 1 starts with about 130 times the last layer's ‖∂L/∂z‖")
+    say('layers 1–2 are coloured "exploding" at step 0')
+    stats, _ = stats_at(BN, 0)
+    ratio = ratio_first_to_last(stats)  # measured 128
+    assert 115 < ratio < 145
+    codes = health.classify(stats.signal_grad_norms, "signal")
+    assert list(np.flatnonzero(codes == health.EXPLODING) + 1) == [1, 2]
+
+
+@pytest.mark.parametrize(
+    ("depth", "fragment", "low", "high"),
+    [
+        (30, "about 200–330× at depth 30", 200, 340),  # measured 207, 332, 243
+        (100, "3,000–8,000× at depth 100", 3000, 8000),  # measured 7560, 5340, 3320
+    ],
+)
+def test_batch_norm_explosion_grows_with_depth(depth, fragment, low, high):
+    say(fragment + ", seeds 0–2" if depth == 100 else fragment)
+    for seed in (0, 1, 2):
+        stats, _ = stats_at(network(normalization="batch", depth=depth, seed=seed), 0)
+        assert low < ratio_first_to_last(stats) < high, seed
+
+
+def test_batch_norm_explosion_calms_by_the_screenshot():
+    say("at step 150, the moment in the screenshot, layer 1 gets about 30 times")
+    stats, _ = stats_at(BN, SCREENSHOT_STEPS)
+    assert 25 < ratio_first_to_last(stats) < 35  # measured 30.0
+    assert not np.any(health.classify(stats.signal_grad_norms, "signal") == health.EXPLODING)
