@@ -208,10 +208,17 @@ def test_prediction_note_replaces_the_line_where_the_model_does_not_hold(bars) -
     values = np.logspace(-3, -1, 6)
     bars.show_values(values, predicted=values * 1e-15, prediction_note="")
     assert bars._prediction.isVisible() and bars.prediction_note_text() is None
+    assert any(t.startswith("chain-rule estimate: ∏ RMS f′") for t in bars.legend_texts())
     note = chain_rule_model_note("batch", False)
     bars.show_values(values, predicted=values * 1e-15, prediction_note=note)
     assert not bars._prediction.isVisible()
     assert bars.prediction_note_text() == note
+    # Said in the legend above the plot (a note over the bars would hide them), the reason in
+    # the entry's tooltip.
+    from vg_desktop.plots.gradient_bars import PREDICTION_NOT_SHOWN
+
+    assert PREDICTION_NOT_SHOWN in bars.legend_texts()
+    assert not any("∏ RMS" in t for t in bars.legend_texts())
     bars.set_overlay(False)
     assert bars.prediction_note_text() is None
     bars.set_overlay(True)

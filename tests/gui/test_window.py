@@ -370,3 +370,22 @@ def test_chain_rule_overlay_is_replaced_by_a_note_for_batch_norm(qtbot, window):
     assert not window.bars._prediction.isVisible()
     assert "batch norm" in window.bars.prediction_note_text()
     assert snap.rms_derivatives.shape == (snap.depth,)
+
+
+def test_residual_form_combo_is_enabled_with_residual_and_reaches_the_engine(qtbot, window):
+    c = window.controls
+    form = control(window, "Residual form")
+    assert not c.residual.isChecked() and not form.isEnabled()
+    c.residual.setChecked(True)
+    assert form.isEnabled()
+    form.setCurrentIndex(form.findData("pre-activation"))
+    assert window.controller.config.network.pre_activation
+    snap = wait_for_step(qtbot, window, lambda s: s.config.network.pre_activation)
+    assert snap.depth == window.controller.config.network.depth
+    buddies = [lab for lab in window.findChildren(QLabel) if lab.buddy() is form]
+    assert buddies and buddies[0].text() == "Residual form" and form.toolTip()
+    c.residual.setChecked(False)
+    assert not form.isEnabled()
+    assert not window.controller.config.network.residual
+    c.set_config(window.controller.config)  # a loaded config sets the combo and its state
+    assert not form.isEnabled() and form.currentData() == "pre-activation"

@@ -52,6 +52,7 @@ QUANTITY_LABELS = {
 QUANTITY_SYMBOLS = {"signal": "‖∂L/∂z‖", "weight": "‖∂L/∂W‖", "update": "‖ΔW‖/‖W‖"}
 DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0)}
 PREDICTION_LABEL = "chain-rule estimate: ∏ RMS f′ × gain"
+PREDICTION_NOT_SHOWN = "chain-rule estimate: not for this network (plain stacks only)"
 
 BELOW_NOTE_MIN = 5  # from this many ▼ markers on, a text also states the count
 AB_OUTLINE = 2.5  # pixels: the run A / run B outline of side-by-side bars
@@ -381,7 +382,6 @@ class GradientBarsPlot(pg.PlotWidget):
         self._markers = pg.ScatterPlotItem(pxMode=True)
         self._diverged = pg.TextItem(anchor=(0.5, 0.5))
         self._below_note = pg.TextItem(anchor=(0.0, 1.0))
-        self._prediction_note = pg.TextItem(anchor=(0.0, 0.0))
         items = (
             (self._column, -10),
             (self._bars_a, 0),
@@ -394,7 +394,6 @@ class GradientBarsPlot(pg.PlotWidget):
             (self._prediction, 4),
             (self._markers, 5),
             (self._below_note, 6),
-            (self._prediction_note, 7),
             (self._diverged, 20),
         )
         for item, z in items:
@@ -402,7 +401,6 @@ class GradientBarsPlot(pg.PlotWidget):
             pi.addItem(item, ignoreBounds=True)
         self._diverged.setVisible(False)
         self._below_note.setVisible(False)
-        self._prediction_note.setVisible(False)
 
         self._legend = make_legend(theme, columns=3)
         put_legend_above(pi, self._legend)
@@ -462,9 +460,6 @@ class GradientBarsPlot(pg.PlotWidget):
         self._below_note.setColor(theme.foreground)
         self._below_note.setFont(theme.font(theme.legend_font_pt))
         self._below_note.fill = pg.mkBrush(theme.text_box)
-        self._prediction_note.setColor(theme.foreground)
-        self._prediction_note.setFont(theme.font(theme.legend_font_pt))
-        self._prediction_note.fill = pg.mkBrush(theme.text_box)
         self._diverged.setColor(theme.exploding)
         self._diverged.fill = pg.mkBrush(theme.text_box)
         self._diverged.border = pg.mkPen(theme.exploding, width=3)
@@ -705,7 +700,8 @@ class GradientBarsPlot(pg.PlotWidget):
 
     def prediction_note_text(self) -> str | None:
         """The note shown instead of the chain-rule line, or None when none is shown."""
-        return self._prediction_note.toPlainText() if self._prediction_note.isVisible() else None
+        shown = self._overlay and self._quantity == "signal" and self._prediction_note_text
+        return self._prediction_note_text if shown else None
 
     def diverged_text(self) -> str | None:
         """The banner text, or None when hidden."""
@@ -896,10 +892,6 @@ class GradientBarsPlot(pg.PlotWidget):
         y = finite = None
         overlay_on = self._overlay and self._quantity == "signal" and len(self._a) > 0
         note = self._prediction_note_text if overlay_on else ""
-        if note and note != self._prediction_note.toPlainText():
-            self._prediction_note.setText(note)
-        self._prediction_note.setVisible(bool(note))
-        self._place_prediction_note()
         if overlay_on and not note and pred is not None and len(pred) == len(self._a):
             y = _log10(pred)
             finite = np.isfinite(y)
@@ -955,15 +947,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._diverged.setVisible(True)
         self._place_diverged()
 
-    def _place_prediction_note(self) -> None:
-        """Top left of the plot, where the bars of a healthy network rarely reach."""
-        if self._prediction_note.isVisible():
-            (x0, _), (_, y1) = self._vb.viewRange()
-            self._prediction_note.setPos(x0, y1)
-            self._prediction_note.setTextWidth(max(160.0, self._vb.width() * 0.6))
-
     def _place_diverged(self, *args) -> None:
-        self._place_prediction_note()
         vb = self._vb
         (x0, x1), (y0, y1) = vb.viewRange()
         self._diverged.setPos((x0 + x1) / 2, (y0 + y1) / 2)
@@ -1063,9 +1047,20 @@ class GradientBarsPlot(pg.PlotWidget):
             add_entry(
                 self._legend, Swatch(self._guide_swatch(), size), "threshold lines", "thresholds"
             )
-        if self._overlay and self._quantity == "signal" and not self._prediction_note_text:
-            label = PREDICTION_LABEL + (" (run A)" if self._has_b else "")
-            add_entry(self._legend, Swatch(self._prediction_swatch(), size), label, "chain rule")
+        if self._overlay and self._quantity == "signal":
+            if self._prediction_note_text:
+                # In the legend, above the plot: a note over the bars would hide them.
+                add_entry(
+                    self._legend,
+                    Swatch(lambda p, r: None, size),
+                    PREDICTION_NOT_SHOWN,
+                    "chain rule: n/a",
+                    tip=self._prediction_note_text,
+                )
+            else:
+                label = PREDICTION_LABEL + (" (run A)" if self._has_b else "")
+                swatch = Swatch(self._prediction_swatch(), size)
+                add_entry(self._legend, swatch, label, "chain rule")
 
     def _run_swatch(self, run_b: bool):
         def draw(p: QPainter, r: QRectF) -> None:

@@ -32,6 +32,7 @@ from ..engine import (
     INITS,
     LEARNING_RATE_RANGE,
     NORMALIZATIONS,
+    RESIDUAL_FORMS,
     WIDTH_RANGE,
     ExperimentConfig,
     NetworkConfig,
@@ -45,6 +46,10 @@ INIT_LABELS = {
     "small": "Small N(0, 0.01²)",
     "xavier": "Xavier / Glorot",
     "he": "He (Kaiming)",
+}
+RESIDUAL_FORM_LABELS = {
+    "post-activation": "Post-activation",
+    "pre-activation": "Pre-activation (He 2016)",
 }
 DATASET_LABELS = {
     "spiral": "Spiral",
@@ -91,6 +96,10 @@ TOOLTIPS = {
     "does the same per sample.",
     "Residual connections": "h = h_prev + f(z): an identity path carries the gradient straight "
     "back to earlier layers (He et al. 2016, 'Identity Mappings').",
+    "Residual form": "Which residual block (layers 2 and up). Post-activation: h + f(norm(hW+b)), "
+    "the branch ends in the activation. Pre-activation (He et al. 2016, 'Identity Mappings'): "
+    "h + f(norm(h))W + b, the branch ends in a weight layer and the shortcut stays a pure "
+    "identity. Used only with residual connections on.",
     "Initialization": "How the initial weights are drawn. Xavier keeps the variance steady for "
     "sigmoid/tanh; He keeps it steady for ReLU; N(0, 1) ignores the layer size.",
     "Gain": "Multiplies the initial weights. Push it up to make the gradients explode, down to "
@@ -179,6 +188,10 @@ class ControlPanel(QWidget):
             "Normalization", {k: NORMALIZATION_LABELS[k] for k in NORMALIZATIONS}
         )
         self.residual = QCheckBox("Residual connections")
+        self.residual_form = _combo(
+            "Residual form", {k: RESIDUAL_FORM_LABELS[k] for k in RESIDUAL_FORMS}
+        )
+        self.residual_form.setEnabled(False)  # only with residual connections on
         self.init = _combo("Initialization", {k: INIT_LABELS[k] for k in INITS})
         self.gain = QDoubleSpinBox()
         self.gain.setRange(*GAIN_RANGE)
@@ -272,6 +285,7 @@ class ControlPanel(QWidget):
                 ("Activation", self.activation),
                 ("Normalization", self.normalization),
                 ("", self.residual),
+                ("Residual form", self.residual_form),
                 ("Initialization", self.init),
                 ("Gain", self.gain),
                 ("Precision", self.precision),
@@ -321,8 +335,16 @@ class ControlPanel(QWidget):
             spin.valueChanged.connect(self._changed)
         for spin in (self.gain, self.learning_rate, self.momentum, self.noise):
             spin.valueChanged.connect(self._changed)
-        for box in (self.activation, self.normalization, self.init, self.precision, self.dataset):
+        for box in (
+            self.activation,
+            self.normalization,
+            self.residual_form,
+            self.init,
+            self.precision,
+            self.dataset,
+        ):
             box.currentIndexChanged.connect(self._changed)
+        self.residual.toggled.connect(self.residual_form.setEnabled)
         self.residual.toggled.connect(self._changed)
         self.speed.currentIndexChanged.connect(
             lambda: self.speedChanged.emit(self.speed.currentData())
@@ -379,6 +401,8 @@ class ControlPanel(QWidget):
             self.activation.setCurrentIndex(self.activation.findData(n.activation))
             self.normalization.setCurrentIndex(self.normalization.findData(n.normalization))
             self.residual.setChecked(n.residual)
+            self.residual_form.setCurrentIndex(self.residual_form.findData(n.residual_form))
+            self.residual_form.setEnabled(n.residual)
             self.init.setCurrentIndex(self.init.findData(n.init))
             self.gain.setValue(n.init_gain)
             self.precision.setCurrentIndex(self.precision.findData(n.dtype))
@@ -416,6 +440,7 @@ class ControlPanel(QWidget):
             activation=self.activation.currentData(),
             normalization=self.normalization.currentData(),
             residual=self.residual.isChecked(),
+            residual_form=self.residual_form.currentData(),
             init=self.init.currentData(),
             init_gain=round(self.gain.value(), 2),
             dtype=self.precision.currentData(),
