@@ -190,3 +190,42 @@ def test_signal_gradient_matches_finite_differences_of_z(setting):
         assert measured == pytest.approx(np.linalg.norm(dz), rel=TOLERANCE), f"layer {layer + 1}"
         bias_error = _error(net.grads[layer]["b"], dz.sum(axis=0))
         assert bias_error < TOLERANCE, f"layer {layer + 1}: dL/db ≠ Σ_batch dL/dz"
+
+
+# Not ReLU into a pre-activation block without a norm: there u_2 = h_1 holds ReLU's exact
+# zeros, and perturbing h_1 itself moves them across the kink (no two-sided derivative).
+STREAM_SETTINGS = [
+    s
+    for s in itertools.product(("tanh", "relu"), NORMALIZATIONS, RESIDUAL)
+    if s != ("relu", "none", "pre-activation")
+]
+
+
+@pytest.mark.parametrize("setting", STREAM_SETTINGS, ids=_ids)
+def test_stream_gradient_matches_finite_differences_of_h(setting):
+    """‖dL/dh_l‖ (StepStats.stream_grad_norms) against finite differences of each layer's
+    output h_l, perturbed inside the reference forward pass."""
+    activation, normalization, residual = setting
+    net, x, y = _network_away_from_kinks(*setting)
+    stats = net.gradients(x, y)
+    signs = [np.sign(u) for u in stats.preactivations]
+    for layer in range(DEPTH):
+        dh = np.empty((BATCH, WIDTH))
+        for i, j in np.ndindex(dh.shape):
+
+            def loss_at(delta, layer=layer, i=i, j=j):
+                offset = np.zeros((BATCH, WIDTH))
+                offset[i, j] = delta
+                loss, _, us = forward(
+                    net.params, x, y, activation, normalization, residual, h_offsets={layer: offset}
+                )
+                if activation in KINKED:
+                    crossed = [
+                        not np.array_equal(np.sign(u), s) for u, s in zip(us, signs, strict=True)
+                    ]
+                    assert not any(crossed), "a finite difference straddled a kink"
+                return loss
+
+            dh[i, j] = five_point_derivative(loss_at, STEP)
+        measured = stats.stream_grad_norms[layer]
+        assert measured == pytest.approx(np.linalg.norm(dh), rel=TOLERANCE), f"layer {layer + 1}"

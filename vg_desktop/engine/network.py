@@ -158,6 +158,7 @@ class _Workspace:
         self.inputs_t = [m.T for m in self.inputs]
         self.dz = np.empty((depth, *shape), dtype)
         self.dz_rows = self.dz.reshape(depth, -1)
+        self.dh_stack = np.empty((depth, *shape), dtype)  # dL/dh_l of every layer (statistics)
         self.dh = (np.empty(shape, dtype), np.empty(shape, dtype))  # dL/dh, ping-pong
         self.fprime = np.empty(shape, dtype)  # f'(u_l) of the layer being back-propagated
         self.fprime_flat = self.fprime.reshape(-1)
@@ -420,6 +421,7 @@ class Network:
             # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
+                np.copyto(ws.dh_stack[layer], dh)  # dL/dh_l, the residual stream's gradient
                 ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
                 ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
                 if nonnegative:
@@ -492,6 +494,7 @@ class Network:
             np.copyto(dz, dh)  # dL/dz_l = dL/dh_l: h_l = h_{l-1} + z_l
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
+                np.copyto(ws.dh_stack[layer], dh)
                 ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
                 ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
                 if nonnegative:
@@ -597,6 +600,7 @@ class Network:
             signal = norms_from_sums_of_squares(ws.dz_sumsq, ws.dz_rows)
         else:  # ... in float32, where they underflow: sum again in float64
             signal = row_norms(ws.dz)
+        stream = row_norms(ws.dh_stack)
         units = ws.batch * width
         mean_deriv = ws.fprime_sum / units
         rms_deriv = np.sqrt(ws.fprime_sumsq / units)
@@ -615,6 +619,7 @@ class Network:
             rms_derivatives=rms_deriv,
             saturated_fractions=saturated,
             predicted_signal_norms=predicted,
+            stream_grad_norms=stream,
             preactivations=list(u_stack),
         )
 

@@ -144,6 +144,11 @@ class StepStats:
         factors it leaves out, and there it can miss by many orders of magnitude.
     preactivations
         list of depth arrays (batch, width): u_l, the inputs of each layer's activation.
+    stream_grad_norms
+        (depth,) ‖dL/dh_l‖, the gradient at hidden layer l's output h_l: in a residual network
+        the gradient the identity path (the residual stream) carries down, which the branch
+        gradient ‖dL/dz_l‖ can be far below while it stays healthy. In the pre-activation block
+        dL/dz_l = dL/dh_l for l >= 2; in a plain stack h_l = a_l, so it is ‖dL/da_l‖.
     """
 
     loss: float
@@ -157,6 +162,7 @@ class StepStats:
     saturated_fractions: np.ndarray
     predicted_signal_norms: np.ndarray
     preactivations: list[np.ndarray]
+    stream_grad_norms: np.ndarray
 
     @property
     def finite(self) -> bool:
