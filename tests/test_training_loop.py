@@ -76,6 +76,7 @@ def test_the_window_receives_the_history_of_a_run_with_statistics_every_step(mon
             update_ratio=stats.update_ratios,
             saturated_fraction=stats.saturated_fractions,
             mean_derivative=stats.mean_derivatives,
+            stream_grad_norm=stats.stream_grad_norms,
         )
     assert reference.stride == 2 and received.stride == 2
     assert received.steps.tolist() == reference.steps.tolist()

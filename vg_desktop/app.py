@@ -85,11 +85,19 @@ QUANTITIES = [
         "How much one step changes each layer's weights, relative "
         "to their size; around 1e-3 is a common rule of thumb for healthy learning.",
     ),
+    (
+        "stream",
+        "Residual stream ‖∂L/∂h‖",
+        "Residual networks only: the gradient at each layer's output h, which the identity "
+        "shortcut carries down to the layers below. The signal ‖∂L/∂z‖ is what enters a "
+        "layer's branch; it can be small while this stream stays healthy.",
+    ),
 ]
 HISTORY_FIELD = {
     "signal": "signal_grad_norm",
     "weight": "weight_grad_norm",
     "update": "update_ratio",
+    "stream": "stream_grad_norm",
 }
 ZOOM_STEP = 1.15
 BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
@@ -109,6 +117,7 @@ def snapshot_values(snap: Snapshot, quantity: str) -> np.ndarray:
         "signal": snap.signal_grad_norms,
         "weight": snap.weight_grad_norms,
         "update": snap.update_ratios,
+        "stream": snap.stream_grad_norms,
     }[quantity]
 
 
@@ -203,6 +212,8 @@ class MainWindow(QMainWindow):
         for key, label, tip in QUANTITIES:
             self.quantity.addItem(label, key)
             self.quantity.setItemData(self.quantity.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+        self.quantity.view().setRowHidden(self.quantity.findData("stream"), True)
+        self._stream_offered = False  # see _offer_stream_quantity
         self.quantity.setAccessibleName("Gradient quantity")
         self.quantity.setToolTip("Which gradient the bars show; the axis label says which.")
         self.overlay = QCheckBox("Chain-rule estimate")
@@ -770,6 +781,19 @@ class MainWindow(QMainWindow):
     def set_quantity(self, key: str) -> None:
         self.quantity.setCurrentIndex(self.quantity.findData(key))
 
+    def _offer_stream_quantity(self) -> None:
+        """The residual stream ‖∂L/∂h‖ is on the Show menu only while a run has residual
+        connections (a plain stack has no shortcut to carry it); leaving them switches the bars
+        back to the signal."""
+        residual = any(r.controller.config.network.residual for r in self.runs())
+        if residual == self._stream_offered:
+            return
+        self._stream_offered = residual
+        row = self.quantity.findData("stream")
+        self.quantity.view().setRowHidden(row, not residual)
+        if not residual and self.quantity.currentIndex() == row:
+            self.quantity.setCurrentIndex(self.quantity.findData("signal"))
+
     def _on_overlay(self, on: bool) -> None:
         self.bars.set_overlay(on)
         self._redraw()
@@ -965,6 +989,7 @@ class MainWindow(QMainWindow):
     def _draw(self) -> None:
         if self.run_a.latest is None:
             return
+        self._offer_stream_quantity()
         now = time.perf_counter()
         training = any(r.latest is not None and r.latest.playing for r in self.runs())
         if training and now >= self._slow_views_due and not self._new_run_waiting():
@@ -1052,7 +1077,7 @@ class MainWindow(QMainWindow):
         h = shown.history
         with np.errstate(divide="ignore", invalid="ignore"):
             rows = h.layer_field(HISTORY_FIELD[key])
-            if key == "signal":
+            if key in ("signal", "stream"):
                 rows = rows[:, : snap.depth]
             self.heatmap.set_data(h.steps, np.log10(rows))
         self.heatmap.set_levels(*self.bars.bounds())

@@ -46,6 +46,8 @@ CSV_HEADER = [
     "update_ratio",
     "mean_derivative",
     "saturated_fraction",
+    "rms_derivative",  # √mean f′², the factor the gradient's norm pays at the layer
+    "stream_grad_norm",  # ‖dL/dh_l‖ at the layer's output (the residual stream's gradient)
 ]
 
 
@@ -134,6 +136,8 @@ def stats_rows(step: int, s: StepStats) -> list[list]:
                 float(s.update_ratios[layer]),
                 float(s.mean_derivatives[layer]) if hidden else "",
                 float(s.saturated_fractions[layer]) if hidden else "",
+                float(s.rms_derivatives[layer]) if hidden else "",
+                float(s.stream_grad_norms[layer]) if hidden else "",
             ]
         )
     return rows
@@ -261,6 +265,8 @@ class StepWriter:
                 "update_ratios": s.update_ratios.tolist(),
                 "mean_derivatives": s.mean_derivatives.tolist(),
                 "saturated_fractions": s.saturated_fractions.tolist(),
+                "rms_derivatives": s.rms_derivatives.tolist(),
+                "stream_grad_norms": s.stream_grad_norms.tolist(),
             }
             text = ("\n" if self._json_steps == 0 else ",\n") + json.dumps(record, allow_nan=True)
             self._write(self._json_path, self._json.write, text)

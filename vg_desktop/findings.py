@@ -55,7 +55,9 @@ def headline(values: np.ndarray, quantity: str) -> str:
             health.EXPLODING: "too much (above 10⁻¹)",
         }[code]
         return f"One step changes layer 1's weights by about {amount} of their size — {meaning}"
-    what = "gradient" if quantity == "signal" else "weight gradient"
+    what = {"signal": "gradient", "stream": "residual-stream gradient"}.get(
+        quantity, "weight gradient"
+    )
     ref_index = health.reference_index(v.size, quantity)
     if ref_index == 0:
         return f"One hidden layer: its {what} is about {power_of_ten(float(v[0]))}"

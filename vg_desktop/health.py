@@ -19,8 +19,8 @@ The rule is printed in the gradient-bar legend, so it has to be one a teacher ca
 * Zero counts as vanishing: no gradient arrived at all.
 
 For "weight" and "update" the arrays hold depth + 1 values, the output layer last; the reference
-for "weight" is then the second-to-last entry (the last *hidden* layer). For "signal" (depth values,
-hidden layers only) it is the last entry.
+for "weight" is then the second-to-last entry (the last *hidden* layer). For "signal" and "stream"
+(‖∂L/∂h_l‖ of a residual network; depth values, hidden layers only) it is the last entry.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ VANISHING = 0
 HEALTHY = 1
 EXPLODING = 2
 
-QUANTITIES = ("signal", "weight", "update")
+QUANTITIES = ("signal", "weight", "update", "stream")
 
 # Relative thresholds for "signal" and "weight", as a ratio to the reference layer.
 VANISHING_RATIO = 1e-2

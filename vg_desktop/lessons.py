@@ -36,7 +36,7 @@ VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a long lesson is a few tens of kilobytes
 MAX_STEPS = 100
 MAX_EXPECT_STEPS = 5000  # a check may train at most this many steps (it must stay quick)
-QUANTITIES = ("signal", "weight", "update")
+QUANTITIES = ("signal", "weight", "update", "stream")
 _TEXT_LIMITS = {"title": 200, "author": 200, "description": 2000}
 _STEP_TEXT_LIMITS = {"id": 80, "title": 200, "text": 6000, "question": 1000, "citation": 1000}
 _SECTIONS = {"network": NetworkConfig, "data": DataConfig, "train": TrainConfig}
@@ -54,6 +54,10 @@ def _ratio(a: float, b: float) -> float:
 
 def _signal_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
     return _ratio(s.signal_grad_norms[0], s.signal_grad_norms[-1])
+
+
+def _stream_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    return _ratio(s.stream_grad_norms[0], s.stream_grad_norms[-1])
 
 
 def _weight_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
@@ -105,6 +109,12 @@ MEASURES: dict[str, MeasureSpec] = {
         _weight_ratio, False, "‖∂L/∂W‖ of layer 1 divided by that of the last hidden layer"
     ),
     "signal_layer": MeasureSpec(_per_layer("signal_grad_norms"), True, "‖∂L/∂z‖ of a layer"),
+    "stream_ratio_first_to_last": MeasureSpec(
+        _stream_ratio, False, "‖∂L/∂h‖ (residual stream) of layer 1 over the last hidden layer"
+    ),
+    "stream_layer": MeasureSpec(
+        _per_layer("stream_grad_norms"), True, "‖∂L/∂h‖ (residual stream) of a layer"
+    ),
     "weight_layer": MeasureSpec(_per_layer("weight_grad_norms"), True, "‖∂L/∂W‖ of a layer"),
     "update_ratio_layer": MeasureSpec(
         _per_layer("update_ratios"), True, "‖ΔW‖ / ‖W‖ of one SGD step at a layer"
@@ -178,7 +188,7 @@ class Expectation:
 class ViewHints:
     """How the window should show a step; ``None`` leaves that part of the view as it is."""
 
-    quantity: str | None = None  # "signal", "weight" or "update"
+    quantity: str | None = None  # "signal", "weight", "update" or "stream"
     overlay: bool | None = None  # the chain-rule estimate on the gradient bars
     layer: int | None = None  # the layer whose histogram the activation plot shows (1-based)
     play: bool | None = None  # start training at once

@@ -36,6 +36,7 @@ class HistoryChunk:
     update_ratios: np.ndarray  # (k, depth + 1)
     saturated_fractions: np.ndarray  # (k, depth)
     mean_derivatives: np.ndarray  # (k, depth)
+    stream_grad_norms: np.ndarray  # (k, depth)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -52,6 +53,7 @@ class HistoryChunk:
                 update_ratio=self.update_ratios[i],
                 saturated_fraction=self.saturated_fractions[i],
                 mean_derivative=self.mean_derivatives[i],
+                stream_grad_norm=self.stream_grad_norms[i],
             )
 
     @staticmethod
@@ -65,6 +67,7 @@ class HistoryChunk:
             update_ratios=frozen(np.zeros((0, depth + 1))),
             saturated_fractions=frozen(np.zeros((0, depth))),
             mean_derivatives=frozen(np.zeros((0, depth))),
+            stream_grad_norms=frozen(np.zeros((0, depth))),
         )
 
 
@@ -83,6 +86,7 @@ class HistoryRecorder:
         "update_ratios",
         "saturated_fractions",
         "mean_derivatives",
+        "stream_grad_norms",
     )
 
     def __init__(self) -> None:
@@ -132,6 +136,7 @@ class Snapshot:
     rms_derivatives: np.ndarray  # (depth,) √mean f'(u_l)², the factor the gradient's norm pays
     saturated_fractions: np.ndarray  # (depth,)
     predicted_signal_norms: np.ndarray  # (depth,) ∏ RMS f′ × gain estimate of ‖dL/dz_l‖
+    stream_grad_norms: np.ndarray  # (depth,) ‖dL/dh_l‖, the residual stream's gradient
     preactivations: tuple[np.ndarray, ...]  # depth 1-D samples of u_l
     data_x: np.ndarray  # (n, 2) the dataset
     data_y: np.ndarray  # (n,)
@@ -184,6 +189,7 @@ def snapshot_from_stats(
         rms_derivatives=frozen(stats.rms_derivatives),
         saturated_fractions=frozen(stats.saturated_fractions),
         predicted_signal_norms=frozen(stats.predicted_signal_norms),
+        stream_grad_norms=frozen(stats.stream_grad_norms),
         preactivations=tuple(preactivation_sample(u) for u in stats.preactivations),
         data_x=data_x,
         data_y=data_y,

@@ -37,6 +37,8 @@ HEADER = [
     "update_ratio",
     "mean_derivative",
     "saturated_fraction",
+    "rms_derivative",
+    "stream_grad_norm",
 ]
 
 

@@ -19,6 +19,7 @@ def layer_values(step: int) -> dict[str, np.ndarray]:
         "update_ratio": np.full(DEPTH + 1, step * 1e-3),
         "saturated_fraction": np.full(DEPTH, 0.5),
         "mean_derivative": np.full(DEPTH, 0.25),
+        "stream_grad_norm": step + np.arange(DEPTH) / 100.0,
     }
 
 
@@ -98,8 +99,9 @@ def test_rows_yield_one_row_per_step_and_layer():
     assert values["signal_grad_norm"] == pytest.approx(2.1)
     assert values["weight_grad_norm"] == pytest.approx(2.1)
     assert values["mean_derivative"] == 0.25
+    assert values["stream_grad_norm"] == pytest.approx(2.01)
     output_row = dict(zip(FIELDS_PER_LAYER, rows[3][4:], strict=True))  # step 1, output layer
-    assert np.isnan(output_row["signal_grad_norm"])
+    assert np.isnan(output_row["signal_grad_norm"]) and np.isnan(output_row["stream_grad_norm"])
     assert output_row["weight_grad_norm"] == pytest.approx(1.3)
 
 

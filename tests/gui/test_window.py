@@ -389,3 +389,25 @@ def test_residual_form_combo_is_enabled_with_residual_and_reaches_the_engine(qtb
     assert not window.controller.config.network.residual
     c.set_config(window.controller.config)  # a loaded config sets the combo and its state
     assert not form.isEnabled() and form.currentData() == "pre-activation"
+
+
+def test_residual_stream_quantity_is_offered_for_residual_networks_only(qtbot, window):
+    q = window.quantity
+    row = q.findData("stream")
+    wait_drawn(qtbot, window)
+    assert q.view().isRowHidden(row)  # the default plain stack has no residual stream
+    c = window.controls
+    c.residual.setChecked(True)
+    wait_for_step(qtbot, window, lambda s: s.config.network.residual)
+    wait_drawn(qtbot, window)
+    assert not q.view().isRowHidden(row)
+    window.set_quantity("stream")
+    snap = wait_drawn(qtbot, window)
+    assert window.bars.quantity() == "stream" and "‖∂L/∂h‖" in window.bars.axis_label()
+    np.testing.assert_allclose(window.bars.target_heights(), np.log10(snap.stream_grad_norms))
+    assert window.run_a.history.layer_field("stream_grad_norm").shape[1] == snap.depth + 1
+    c.residual.setChecked(False)  # back to a plain stack: back to the signal
+    wait_for_step(qtbot, window, lambda s: not s.config.network.residual)
+    wait_drawn(qtbot, window)
+    assert q.view().isRowHidden(row) and q.currentData() == "signal"
+    assert window.bars.quantity() == "signal"

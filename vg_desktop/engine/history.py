@@ -18,6 +18,7 @@ FIELDS_PER_LAYER = (
     "update_ratio",
     "saturated_fraction",
     "mean_derivative",
+    "stream_grad_norm",  # ‖dL/dh_l‖, the residual stream's gradient (hidden layers only)
 )
 
 
@@ -33,8 +34,8 @@ class RunHistory:
         self._steps = np.zeros(self.capacity, dtype=np.int64)
         self._loss = np.zeros(self.capacity)
         self._accuracy = np.zeros(self.capacity)
-        # Per-layer arrays hold depth + 1 columns; signal norms and saturation leave the output
-        # layer's column NaN (it has no activation).
+        # Per-layer arrays hold depth + 1 columns; signal and stream norms and saturation leave
+        # the output layer's column NaN (it has no activation).
         self._layers = {f: np.full((self.capacity, depth + 1), np.nan) for f in FIELDS_PER_LAYER}
 
     def __len__(self) -> int:

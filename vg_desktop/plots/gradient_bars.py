@@ -48,9 +48,15 @@ QUANTITY_LABELS = {
     "signal": "‖∂L/∂z‖ back-propagated signal (log₁₀)",
     "weight": "‖∂L/∂W‖ weight gradient (log₁₀)",
     "update": "‖ΔW‖/‖W‖ update ratio (log₁₀)",
+    "stream": "‖∂L/∂h‖ residual-stream gradient (log₁₀)",
 }
-QUANTITY_SYMBOLS = {"signal": "‖∂L/∂z‖", "weight": "‖∂L/∂W‖", "update": "‖ΔW‖/‖W‖"}
-DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0)}
+QUANTITY_SYMBOLS = {
+    "signal": "‖∂L/∂z‖",
+    "weight": "‖∂L/∂W‖",
+    "update": "‖ΔW‖/‖W‖",
+    "stream": "‖∂L/∂h‖",
+}
+DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0), "stream": (-24, 2)}
 PREDICTION_LABEL = "chain-rule estimate: ∏ RMS f′ × gain"
 PREDICTION_NOT_SHOWN = "chain-rule estimate: not for this network (plain stacks only)"
 

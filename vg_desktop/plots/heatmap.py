@@ -24,6 +24,7 @@ COLORBAR_LABELS = {
     "signal": "‖∂L/∂z‖",
     "weight": "‖∂L/∂W‖",
     "update": "‖ΔW‖/‖W‖",
+    "stream": "‖∂L/∂h‖",
 }
 
 
