@@ -116,6 +116,11 @@ def test_the_readme_says_what_the_deeper_relu_network_does_at_this_learning_rate
     )
     assert match, "the README no longer states the depth-30 figure"
     quoted_step, safer_rate = int(match[1].replace(",", "")), float(match[2])
+    # The Learning rate tooltip says the same (on screen, where the class changes the rate).
+    from vg_desktop.widgets.controls import TOOLTIPS
+
+    tip = " ".join(TOOLTIPS["Learning rate"].split())
+    assert f"diverges at step {match[1]} (at {safer_rate:g} it trains)" in tip
     deep = replace(
         README_CURES["readme:relu-he"],
         network=replace(README_CURES["readme:relu-he"].network, depth=30),

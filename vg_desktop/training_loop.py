@@ -404,10 +404,16 @@ class TrainingLoop:
             else f"{zero.size} of {depth} layers"
         )
         if run.config.network.dtype == "float32":
-            why = "it underflowed below the smallest float32 (about 1e-45)"
+            why = (
+                "every entry fell below float32's smallest normal number, about 1.2e-38, "
+                "and the engine flushes those to 0"
+            )
             cure = "Switch Precision to float64, or try a cure (ReLU, residual, batch norm)."
         else:
-            why = "below the smallest float64 (about 1e-308), or no unit passes a gradient"
+            why = (
+                "below float64's smallest normal number, about 2.2e-308, or no unit passes a "
+                "gradient"
+            )
             cure = "A cure (ReLU, residual, batch norm, another initialization) brings it back."
         return (
             f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "

@@ -85,34 +85,44 @@ ADVANCED = (
 )
 
 TOOLTIPS = {
-    "Depth": "Number of hidden layers. Each sigmoid layer multiplies the gradient by at most "
-    "0.25, so more layers make the gradient reaching the first layers exponentially smaller.",
+    "Depth": "Number of hidden layers. On its way back the gradient is multiplied, layer by "
+    "layer, by the activation's slope and the weights' gain. Sigmoid's slope is at most 0.25, so "
+    "with weights of gain about 1 (Xavier) each sigmoid layer divides it by at least 4: more "
+    "layers make the gradient reaching the first layers exponentially smaller.",
     "Width": "Units per hidden layer. Outcomes depend on width too: with N(0, 1) weights, sigmoid "
     "vanishes at width 16 but explodes at width 256.",
     "Activation": "The nonlinearity after each layer. Sigmoid's derivative is at most 0.25; "
     "ReLU's is 1 on its active side, so it does not shrink the gradient there.",
     "Normalization": "Batch norm (Ioffe & Szegedy 2015) re-centers and re-scales each layer's "
-    "pre-activations so they stay where the activation's derivative is not small. Layer norm "
-    "does the same per sample.",
-    "Residual connections": "h = h_prev + f(z): an identity path carries the gradient straight "
-    "back to earlier layers (He et al. 2016, 'Identity Mappings').",
+    "pre-activations over the batch so they stay where the activation's derivative is not small. "
+    "In a deep stack without residual connections it makes the gradient grow toward the input at "
+    "initialization (Yang et al. 2019): about 130x from the last layer to the first in the "
+    "20-layer sigmoid network the app opens with. Layer norm normalizes each sample on its own.",
+    "Residual connections": "From layer 2 on, each layer adds its branch's output to its input "
+    "(h = h_prev + branch): an identity path carries the gradient straight back to earlier "
+    "layers (He et al. 2016, 'Identity Mappings').",
     "Residual form": "Which residual block (layers 2 and up). Post-activation: h + f(norm(hW+b)), "
     "the branch ends in the activation. Pre-activation (He et al. 2016, 'Identity Mappings'): "
     "h + f(norm(h))W + b, the branch ends in a weight layer and the shortcut stays a pure "
     "identity. Used only with residual connections on.",
-    "Initialization": "How the initial weights are drawn. Xavier keeps the variance steady for "
-    "sigmoid/tanh; He keeps it steady for ReLU; N(0, 1) ignores the layer size.",
+    "Initialization": "How the initial weights are drawn. Xavier (Glorot & Bengio 2010) keeps "
+    "the variance steady for activations with slope 1 at 0, such as tanh; not for sigmoid, whose "
+    "slope is at most 0.25 (with Xavier it still loses about 4x per layer). He doubles the "
+    "variance for ReLU, which zeroes about half its inputs. N(0, 1) ignores the layer size.",
     "Gain": "Multiplies the initial weights. Push it up to make the gradients explode, down to "
     "make them vanish faster.",
     "Learning rate": "Step size of gradient descent. Applies to the running network at once. "
-    "Too large and training diverges.",
+    "Too large and training diverges, and deeper networks often need smaller steps: ReLU + He "
+    "on the spiral trains 20,000 steps at 0.1 with 20 layers, but with 30 layers it diverges at "
+    "step 2,502 (at 0.05 it trains).",
     "Momentum": "Heavy-ball momentum: each step adds a share of the previous step.",
     "Batch size": "Samples per gradient step. Batch norm needs at least 3.",
     "Dataset": "The 2-D classification problem the network learns.",
     "Noise": "How much the dataset's points are jittered (0 = clean shapes).",
     "Seed": "Random seed for the weights and the batch order: the same seed gives the same run.",
-    "Precision": "float64 represents gradients down to about 1e-308; float32 only down to about "
-    "1e-38 (1e-45 subnormal), so deep vanishing gradients underflow to zero sooner.",
+    "Precision": "float64 represents gradients down to about 2.2e-308. In float32 the engine "
+    "flushes every gradient entry below 1.2e-38 (float32's smallest normal number; subnormals "
+    "are not used) to zero, so a deep vanishing gradient becomes exactly 0 much sooner.",
     "Stop after": "Pause by itself after this many steps (0: never), so a class sees the same "
     "moment every time.",
     "Stop at loss": "Pause by itself once the training loss is at or below this value (0: never).",
