@@ -30,7 +30,7 @@ from .config import (
 from .datasets import dataset_from_config, make_dataset
 from .experiment import ExperimentFileError, load_experiment, save_experiment
 from .history import HistoryStride, RunHistory
-from .network import Network, TrainingInterrupted, softmax_cross_entropy
+from .network import DatasetEvaluation, Network, TrainingInterrupted, softmax_cross_entropy
 from .run import TrainingRun
 from .stats import StepStats, chain_rule_model_note, safe_norm
 
@@ -49,6 +49,7 @@ __all__ = [
     "WIDTH_RANGE",
     "Activation",
     "DataConfig",
+    "DatasetEvaluation",
     "ExperimentConfig",
     "ExperimentFileError",
     "HistoryStride",

@@ -53,6 +53,7 @@ How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -84,6 +85,38 @@ class LeanStep(NamedTuple):
     accuracy: float
     finite: bool  # the loss and every parameter after the update
     zero_layers: int  # layers whose back-propagated gradient was exactly zero
+
+
+@dataclass(frozen=True)
+class DatasetEvaluation:
+    """The network on a whole dataset in evaluation mode (:meth:`Network.evaluate_dataset`).
+
+    Attributes
+    ----------
+    loss, accuracy
+        Mean cross-entropy and the share classified correctly, over all ``samples``.
+    samples
+        How many samples were evaluated.
+    dead_units
+        (depth,) per hidden layer, the units whose |f'(u)| is below the saturation threshold
+        (10 % of f's peak derivative) for *every* sample: for ReLU, u <= 0 on every input, the
+        dead ReLU of the literature; such a unit passes no gradient to any weight before it,
+        whatever the batch. (Inactive for one batch — about half of ReLU's units by design —
+        is :attr:`StepStats.saturated_fractions`.)
+    width
+        Units per hidden layer, so ``dead_units == width`` names a layer that is all dead.
+    """
+
+    loss: float
+    accuracy: float
+    samples: int
+    dead_units: np.ndarray
+    width: int
+
+    @property
+    def all_dead_layers(self) -> np.ndarray:
+        """0-based indices of the hidden layers whose every unit is dead."""
+        return np.flatnonzero(self.dead_units == self.width)
 
 
 class TrainingInterrupted(Exception):
@@ -730,11 +763,13 @@ class Network:
             np.multiply(step[part], lr, out=update[:n])
             self._flat[part] -= update[:n]
 
-    def _forward_eval(self, x: np.ndarray) -> np.ndarray:
+    def _forward_eval(self, x: np.ndarray, dead: np.ndarray | None = None) -> np.ndarray:
         """Evaluation-mode logits: the same layers, batch norm with its running statistics.
 
         Nothing is kept for a backward pass, so two alternating buffers hold the activations
-        whatever the depth (the decision-region grid can be thousands of points).
+        whatever the depth (the decision-region grid can be thousands of points). With
+        ``dead`` (a (depth,) int array), each layer's count of units saturated for every row
+        of ``x`` is written into it.
         """
         cfg = self.config
         n, width = x.shape[0], cfg.width
@@ -766,6 +801,10 @@ class Network:
                 u *= p["gamma"]
                 u += p["beta"]
             forward_into(u, a, scratch)
+            if dead is not None:
+                self.activation.derivative_into(u, a, scratch)
+                saturated = self.activation.saturated(scratch)
+                dead[layer] = np.count_nonzero(np.all(saturated, axis=0))
             out = buffers[layer % 2]
             if pre_block:
                 np.copyto(a_aug[:, :width], a)
@@ -783,6 +822,19 @@ class Network:
         with np.errstate(all="ignore"):
             logits = self._forward_eval(np.asarray(x))
             return softmax_cross_entropy(logits, np.zeros(len(x), dtype=int))[1]
+
+    def evaluate_dataset(self, x: np.ndarray, y: np.ndarray) -> DatasetEvaluation:
+        """Loss, accuracy and dead units over all of (x, y), in evaluation mode, in one pass
+        (parameters untouched). Costs a forward pass over every sample: the training loop
+        calls it a few times a second, not every step."""
+        x, y = np.asarray(x), np.asarray(y)
+        dead = np.zeros(self.config.depth, dtype=np.int64)
+        with np.errstate(all="ignore"):
+            logits = self._forward_eval(x, dead)
+            loss, _ = softmax_cross_entropy(logits, y)
+        accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
+        dead.flags.writeable = False
+        return DatasetEvaluation(loss, accuracy, len(y), dead, self.config.width)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(loss, accuracy) in evaluation mode, without touching any parameter."""
