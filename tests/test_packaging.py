@@ -140,3 +140,22 @@ def test_icon_renderer_check_runs_without_qt():
         "raise SystemExit(render_icons.main())"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_digits_dataset_ships_in_every_package():
+    """The handwritten digits are read from resources/datasets at run time: the PyInstaller
+    bundle (which copies resources/ whole, minus DROP_BINARIES), the wheel's package data and
+    the .deb's licence record must all carry them."""
+    import fnmatch
+
+    assert (ROOT / "resources" / "datasets" / "digits.csv.gz").is_file()
+    spec_text = (PACKAGING / "vg-desktop.spec").read_text(encoding="utf-8")
+    assert '(str(ROOT / "resources"), "resources")' in spec_text
+    for pattern in spec_list("DROP_BINARIES"):
+        assert not fnmatch.fnmatch("resources/datasets/digits.csv.gz", pattern)
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert '"vg_desktop.resources.datasets" = ["*.csv.gz", "*.md"]' in pyproject
+    assert '"vg_desktop.resources.datasets"]' in pyproject
+    copyright_text = (PACKAGING / "linux" / "copyright").read_text(encoding="utf-8")
+    assert "resources/datasets/digits.csv.gz" in copyright_text
+    assert "CC-BY-4.0" in copyright_text

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QRadioButton,
     QScrollArea,
     QSpinBox,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -39,12 +40,14 @@ from PySide6.QtWidgets import (
 from . import APP_NAME, ORG_NAME, __version__
 from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, scaled_theme
 from .engine import ExperimentConfig, chain_rule_model_note
+from .engine.config import IMAGE_DATASETS
 from .findings import headline
 from .lessons import LessonFileError, builtin_lessons, load_lesson
 from .paths import resource_path
 from .plots import (
     ActivationPlot,
     DatasetPlot,
+    DigitsView,
     GradientBarsPlot,
     GradientHeatmap,
     TrainingCurvesPlot,
@@ -122,6 +125,10 @@ def snapshot_values(snap: Snapshot, quantity: str) -> np.ndarray:
     }[quantity]
 
 
+# The data dock's title: the 2-D data and decision regions, or (images) the test digits.
+DATA_DOCK_TITLES = {False: "Data and decision regions", True: "Test digits and predictions"}
+
+
 class MainWindow(QMainWindow):
     """The complete application window, with its defaults; ``MainWindow()`` is all it takes.
 
@@ -197,6 +204,11 @@ class MainWindow(QMainWindow):
         """The run the side views show (A unless comparing and switched to B)."""
         return self.run_b if (self.showing == "B" and self.run_b is not None) else self.run_a
 
+    @property
+    def data_view(self) -> QWidget:
+        """The data dock's view on screen: decision regions, or the test digits."""
+        return self.data_stack.currentWidget()
+
     def runs(self) -> list[RunSlot]:
         return [self.run_a] + ([self.run_b] if self.run_b is not None else [])
 
@@ -207,6 +219,12 @@ class MainWindow(QMainWindow):
         self.curves = TrainingCurvesPlot()
         self.heatmap = GradientHeatmap()
         self.dataset_plot = DatasetPlot()
+        self.digits_view = DigitsView()
+        # The data dock shows the 2-D data and decision regions, or for an image dataset the
+        # held-out test images and the network's answers.
+        self.data_stack = QStackedWidget()
+        self.data_stack.addWidget(self.dataset_plot)
+        self.data_stack.addWidget(self.digits_view)
 
         # Central view: the gradient bars with their own small toolbar.
         self.quantity = QComboBox()
@@ -368,8 +386,8 @@ class MainWindow(QMainWindow):
         )
         self._add_dock(
             "dataset",
-            "Data and decision regions",
-            self.dataset_plot,
+            DATA_DOCK_TITLES[False],
+            self.data_stack,
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self.splitDockWidget(self.docks["curves"], self.docks["heatmap"], Qt.Orientation.Horizontal)
@@ -812,7 +830,14 @@ class MainWindow(QMainWindow):
         app = QApplication.instance()
         apply_widget_theme(app, name, self.zoom)
         theme = scaled_theme(THEMES[name], self.zoom)
-        for plot in (self.bars, self.activation_plot, self.curves, self.heatmap, self.dataset_plot):
+        for plot in (
+            self.bars,
+            self.activation_plot,
+            self.curves,
+            self.heatmap,
+            self.dataset_plot,
+            self.digits_view,
+        ):
             plot.apply_theme(theme)
         font = QFont(app.font())
         font.setPointSizeF(app.font().pointSizeF() * HEADLINE_SCALE)
@@ -1085,9 +1110,20 @@ class MainWindow(QMainWindow):
         settle(self.heatmap)
 
     def _draw_dataset(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
+        images = snap.config.data.name in IMAGE_DATASETS
         if self._dataset_key != (shown.name, snap.run_id):
             self._dataset_key = (shown.name, snap.run_id)
-            self.dataset_plot.set_data(snap.data_x, snap.data_y)
+            self.data_stack.setCurrentWidget(self.digits_view if images else self.dataset_plot)
+            self.docks["dataset"].setWindowTitle(DATA_DOCK_TITLES[images])
+            if images:
+                self.digits_view.set_data(snap.data_x, snap.data_y)
+            else:
+                self.dataset_plot.set_data(snap.data_x, snap.data_y)
+        if images:
+            if snap.test is not None and snap.test is not self._decision_shown:
+                self._decision_shown = snap.test
+                self.digits_view.show_result(snap.test)
+            return
         if snap.decision is not None and snap.decision is not self._decision_shown:
             self._decision_shown = snap.decision
             self.dataset_plot.show_decision(snap.decision)

@@ -40,8 +40,8 @@ EXPORT_TARGETS = {
     "Loss and accuracy, SVG (*.svg)": ("curves", ".svg"),
     "Gradient flow heatmap, PNG (*.png)": ("heatmap", ".png"),
     "Gradient flow heatmap, SVG (*.svg)": ("heatmap", ".svg"),
-    "Data and decision regions, PNG (*.png)": ("dataset_plot", ".png"),
-    "Data and decision regions, SVG (*.svg)": ("dataset_plot", ".svg"),
+    "Data view (decision regions or test digits), PNG (*.png)": ("data_view", ".png"),
+    "Data view (decision regions or test digits), SVG (*.svg)": ("data_view", ".svg"),
     "Run history, CSV (*.csv)": ("history", ".csv"),
     "Run history, JSON (*.json)": ("history", ".json"),
 }

@@ -121,6 +121,20 @@ class DecisionGrid:
 
 
 @dataclass(frozen=True)
+class TestResult:
+    """The network's answers on an image dataset's held-out test split, in evaluation mode.
+
+    ``predicted`` covers the samples the snapshot carries as ``data_x`` (the first test images,
+    the ones the data view draws); ``accuracy`` is over the whole test split.
+    """
+
+    predicted: np.ndarray  # (k,) int: the predicted class of each shown test image
+    accuracy: float  # over all n_test held-out samples
+    n_test: int
+    step: int  # the training step of the network that answered
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything one frame draws. Per-layer arrays run input -> output (layer 1 first)."""
 
@@ -138,10 +152,11 @@ class Snapshot:
     predicted_signal_norms: np.ndarray  # (depth,) ∏ RMS f′ × gain estimate of ‖dL/dz_l‖
     stream_grad_norms: np.ndarray  # (depth,) ‖dL/dh_l‖, the residual stream's gradient
     preactivations: tuple[np.ndarray, ...]  # depth 1-D samples of u_l
-    data_x: np.ndarray  # (n, 2) the dataset
+    data_x: np.ndarray  # (n, 2) the dataset; for images, (k, pixels) shown test images
     data_y: np.ndarray  # (n,)
     history: HistoryChunk = field(repr=False)
     decision: DecisionGrid | None = None
+    test: TestResult | None = None  # image datasets: answers on the held-out test split
     diverged: bool = False
     message: str = ""  # why the run stopped, in words a student can read
     steps_per_second: float = 0.0
@@ -171,6 +186,7 @@ def snapshot_from_stats(
     data_y: np.ndarray,
     history: HistoryChunk,
     decision: DecisionGrid | None = None,
+    test: TestResult | None = None,
     steps_per_second: float = 0.0,
     diverged: bool = False,
     message: str = "",
@@ -195,6 +211,7 @@ def snapshot_from_stats(
         data_y=data_y,
         history=history,
         decision=decision,
+        test=test,
         diverged=diverged,
         message=message,
         steps_per_second=steps_per_second,

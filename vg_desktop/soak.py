@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, field  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .engine import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig  # noqa: E402
-from .engine.config import ACTIVATIONS, DATASETS, INITS  # noqa: E402
+from .engine.config import ACTIVATIONS, INITS, POINT_DATASETS  # noqa: E402
 from .selftest import wait_until  # noqa: E402
 
 # Growth allowed between the first sample after warm-up and the last one. Python and Qt keep
@@ -97,7 +97,7 @@ def random_config(rng: random.Random) -> ExperimentConfig:
             seed=rng.randrange(100),
         ),
         data=DataConfig(
-            name=rng.choice(DATASETS),
+            name=rng.choice(POINT_DATASETS),
             noise=round(rng.uniform(0.0, 0.3), 2),
             seed=rng.randrange(100),
         ),

@@ -18,12 +18,13 @@ from collections.abc import Callable
 import numpy as np
 
 from .engine import ExperimentConfig, HistoryStride, StepStats, TrainingInterrupted, TrainingRun
-from .snapshot import DecisionGrid, HistoryRecorder, frozen, snapshot_from_stats
+from .snapshot import DecisionGrid, HistoryRecorder, TestResult, frozen, snapshot_from_stats
 
 EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
 FRAME_INTERVAL = 1.0 / 30.0  # the pace of "steps per frame" speeds (the frame rate)
 DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
 DECISION_SHARE = 0.05  # the decision grid may use at most this share of the training time
+SHOWN_TEST_IMAGES = 30  # test images the data view draws (their pixels travel in snapshots)
 
 
 def all_finite(stats: StepStats) -> bool:
@@ -73,6 +74,45 @@ class DecisionGridBuilder:
             frozen(np.argmax(probs, axis=1).reshape(shape), np.int64),
             frozen(np.max(probs, axis=1).reshape(shape)),
         )
+
+
+class TestSetEvaluator:
+    """For image datasets: the network's answers on the held-out test split, a chunk at a time
+    (the same interface as :class:`DecisionGridBuilder`, which needs 2-D inputs)."""
+
+    def __init__(self, run: TrainingRun) -> None:
+        self._predicted = np.empty(len(run.y_test), dtype=np.int64)
+        self._cursor = 0
+        self._step = run.step_count
+        cfg = run.config.network
+        flops_per_point = 2 * cfg.depth * cfg.width * cfg.width + 1
+        self.chunk = int(np.clip(2e7 / flops_per_point, 16, max(len(run.y_test), 16)))
+
+    def advance(self, run: TrainingRun) -> TestResult | None:
+        if self._cursor == 0:
+            self._step = run.step_count
+        end = min(self._cursor + self.chunk, len(run.y_test))
+        probs = run.network.predict_proba(run.x_test[self._cursor : end])
+        # A NaN row (a diverged network) predicts no class: -1, never counted as right.
+        predicted = np.where(np.isfinite(probs).all(axis=1), np.argmax(probs, axis=1), -1)
+        self._predicted[self._cursor : end] = predicted
+        self._cursor = end
+        if end < len(run.y_test):
+            return None
+        self._cursor = 0
+        return TestResult(
+            predicted=frozen(self._predicted[:SHOWN_TEST_IMAGES], np.int64),
+            accuracy=float(np.mean(self._predicted == run.y_test)),
+            n_test=len(run.y_test),
+            step=self._step,
+        )
+
+
+def evaluator_for(run: TrainingRun) -> DecisionGridBuilder | TestSetEvaluator:
+    """What the data view needs at the history cadence: 2-D decision regions or test answers."""
+    if run.x.shape[1] == 2 and not len(run.y_test):
+        return DecisionGridBuilder(run)
+    return TestSetEvaluator(run)
 
 
 def decision_grid(run: TrainingRun, resolution: int = DECISION_RESOLUTION) -> DecisionGrid:
@@ -203,8 +243,8 @@ class TrainingLoop:
     def _loop(self) -> None:
         recorder = HistoryRecorder()
         kept = HistoryStride()  # the steps the window's history will keep
-        builder: DecisionGridBuilder | None = None
-        grid: DecisionGrid | None = None
+        builder: DecisionGridBuilder | TestSetEvaluator | None = None
+        grid: DecisionGrid | TestResult | None = None
         grid_stale = False  # the network changed since the last finished grid
         last_stats: StepStats | None = None  # of the step numbered stats_step
         stats_step = -1
@@ -250,7 +290,7 @@ class TrainingLoop:
                     recorder.take(config.network.depth)
                     kept = HistoryStride()
                     step_times.clear()
-                    builder, grid, grid_stale = DecisionGridBuilder(self._run), None, True
+                    builder, grid, grid_stale = evaluator_for(self._run), None, True
                     last_stats, stats_step = self._run.probe(), self._run.step_count
                     # The first frame of a new network goes out at once; its grid follows.
                     self._emit(last_stats, recorder, None, 0.0)
@@ -438,7 +478,8 @@ class TrainingLoop:
             data_x=self._frozen_data()[0],
             data_y=self._frozen_data()[1],
             history=recorder.take(run.config.network.depth),
-            decision=grid,
+            decision=grid if isinstance(grid, DecisionGrid) else None,
+            test=grid if isinstance(grid, TestResult) else None,
             steps_per_second=rate,
             diverged=diverged,
             message=message,
@@ -451,7 +492,11 @@ class TrainingLoop:
         run = self._run
         cached = getattr(run, "_frozen_data", None)
         if cached is None:
-            cached = (frozen(run.x), frozen(run.y, np.int64))
+            if len(run.y_test):  # images: only the test images the data view draws
+                shown = slice(0, SHOWN_TEST_IMAGES)
+                cached = (frozen(run.x_test[shown]), frozen(run.y_test[shown], np.int64))
+            else:
+                cached = (frozen(run.x), frozen(run.y, np.int64))
             run._frozen_data = cached
         return cached
 

@@ -92,7 +92,7 @@ def _pair_record(config: ExperimentConfig) -> np.ndarray:
 
 
 def _expected_arrays(config: ExperimentConfig) -> dict[str, np.ndarray]:
-    probe = Network(config.network, n_inputs=2, n_classes=config.data.n_classes)
+    probe = Network(config.network, n_inputs=config.data.n_inputs, n_classes=config.data.n_classes)
     return probe.state_arrays()
 
 

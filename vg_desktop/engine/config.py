@@ -7,13 +7,21 @@ accepts.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "linear")
 NORMALIZATIONS = ("none", "batch", "layer")
 INITS = ("normal", "small", "xavier", "he")
 DTYPES = ("float64", "float32")
-DATASETS = ("spiral", "circles", "moons", "xor", "blobs")
+DATASETS = ("spiral", "circles", "moons", "xor", "blobs", "digits")
+# Real images rather than generated points: their size and class count are fixed by the data.
+IMAGE_DATASETS = ("digits",)
+POINT_DATASETS = tuple(name for name in DATASETS if name not in IMAGE_DATASETS)  # 2-D, generated
+DIGITS_SAMPLES = 1797  # the UCI handwritten digits as shipped (resources/datasets)
+DIGITS_CLASSES = 10
+DIGITS_PIXELS = 64  # 8 x 8
+DIGITS_SAMPLES_RANGE = (100, DIGITS_SAMPLES)  # at least 10 images of each digit
+TEST_SHARE_DIVISOR = 5  # image datasets hold out n // 5 samples (20 %) as a test split
 # The residual block for hidden layers 2..depth (see vg_desktop/engine/network.py):
 # post-activation h = h_prev + f(norm(h_prev W + b)); pre-activation (He et al. 2016, "Identity
 # Mappings in Deep Residual Networks") h = h_prev + f(norm(h_prev)) W + b.
@@ -109,7 +117,12 @@ class NetworkConfig:
 
 @dataclass(frozen=True)
 class DataConfig:
-    """A built-in 2-D dataset, regenerated identically from its seed."""
+    """A built-in dataset: a 2-D one regenerated identically from its seed, or the shipped
+    handwritten digits (a seeded subset when ``n_samples`` is below 1,797).
+
+    For the digits, ``n_classes`` is 10 and ``noise`` 0 (they are real images), and n // 5 of
+    the samples are held out as a test split (:attr:`n_test`).
+    """
 
     name: str = "spiral"
     n_samples: int = 512
@@ -119,10 +132,48 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         _check_choice("dataset", self.name, DATASETS)
-        _check_int("n_samples", self.n_samples, SAMPLES_RANGE)
-        _check_float("noise", self.noise, NOISE_RANGE)
-        _check_int("n_classes", self.n_classes, CLASSES_RANGE)
+        if self.name == "digits":
+            _check_int("n_samples", self.n_samples, DIGITS_SAMPLES_RANGE)
+            if isinstance(self.noise, bool) or self.noise != 0:
+                raise ValueError(
+                    f"noise must be 0 for the digits (real images); got {_shown(self.noise)}"
+                )
+            if isinstance(self.n_classes, bool) or self.n_classes != DIGITS_CLASSES:
+                raise ValueError(
+                    f"n_classes must be {DIGITS_CLASSES} for the digits; got "
+                    f"{_shown(self.n_classes)}"
+                )
+        else:
+            _check_int("n_samples", self.n_samples, SAMPLES_RANGE)
+            _check_float("noise", self.noise, NOISE_RANGE)
+            _check_int("n_classes", self.n_classes, CLASSES_RANGE)
         _check_int("data seed", self.seed, SEED_RANGE)
+
+    @property
+    def n_inputs(self) -> int:
+        """Input features: 64 pixels for the digits, 2 coordinates otherwise."""
+        return DIGITS_PIXELS if self.name == "digits" else 2
+
+    @property
+    def n_test(self) -> int:
+        """Samples held out for testing (never trained on): n // 5 for image datasets, else 0."""
+        return self.n_samples // TEST_SHARE_DIVISOR if self.name in IMAGE_DATASETS else 0
+
+    @property
+    def n_train(self) -> int:
+        return self.n_samples - self.n_test
+
+    def with_dataset(self, name: str) -> DataConfig:
+        """This config switched to dataset ``name``: the digits take all 1,797 images, 10
+        classes and no noise; leaving them restores the 2-D defaults (the seed is kept)."""
+        if name == self.name:
+            return self
+        if name == "digits":
+            return DataConfig(name, DIGITS_SAMPLES, 0.0, DIGITS_CLASSES, self.seed)
+        if self.name == "digits":
+            default = DataConfig()
+            return DataConfig(name, default.n_samples, default.noise, default.n_classes, self.seed)
+        return replace(self, name=name)
 
 
 @dataclass(frozen=True)
@@ -157,10 +208,15 @@ class ExperimentConfig:
                 "one sample the batch variance is zero, and with two every normalized value is "
                 "±1 whatever the input"
             )
-        if self.train.batch_size > self.data.n_samples:
+        if self.train.batch_size > self.data.n_train:
+            which = (
+                f"training samples ({self.data.n_train}; {self.data.n_test} are held out for "
+                "testing)"
+                if self.data.n_test
+                else f"samples ({self.data.n_samples})"
+            )
             raise ValueError(
-                f"batch_size ({self.train.batch_size}) cannot exceed the number of samples "
-                f"({self.data.n_samples})"
+                f"batch_size ({self.train.batch_size}) cannot exceed the number of {which}"
             )
 
     def to_dict(self) -> dict:

@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 
 from .config import ExperimentConfig, TrainConfig
-from .datasets import dataset_from_config
+from .datasets import dataset_from_config, split_train_test
 from .network import LeanStep, Network
 from .stats import StepStats
 
@@ -24,7 +24,11 @@ class TrainingRun:
 
     def __init__(self, config: ExperimentConfig) -> None:
         self.config = config
-        self.x, self.y = dataset_from_config(config.data)
+        # x, y: what the network trains on; x_test, y_test: held out (empty for 2-D datasets,
+        # which are shown whole in the decision view).
+        self.x, self.y, self.x_test, self.y_test = split_train_test(
+            *dataset_from_config(config.data), config.data.n_test, config.data.seed
+        )
         self.network = Network(
             config.network, n_inputs=self.x.shape[1], n_classes=config.data.n_classes
         )
@@ -70,3 +74,9 @@ class TrainingRun:
         return self.network.gradients(
             self.x[:size], self.y[:size], learning_rate=self.config.train.learning_rate
         )
+
+    def test_accuracy(self) -> float:
+        """Accuracy on the held-out test split in evaluation mode (NaN when there is none)."""
+        if not len(self.y_test):
+            return float("nan")
+        return self.network.evaluate(self.x_test, self.y_test)[1]

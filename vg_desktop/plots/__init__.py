@@ -6,6 +6,7 @@ optional ``theme`` and has ``apply_theme(theme)``.
 
 from .activation_plot import ActivationPlot
 from .dataset_plot import DatasetPlot
+from .digits_view import DigitsView
 from .gradient_bars import GradientBarsPlot
 from .heatmap import GradientHeatmap
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme, configure_pyqtgraph, settle
@@ -18,6 +19,7 @@ __all__ = [
     "THEMES",
     "ActivationPlot",
     "DatasetPlot",
+    "DigitsView",
     "GradientBarsPlot",
     "GradientHeatmap",
     "Theme",

@@ -38,7 +38,13 @@ from ..engine import (
     NetworkConfig,
     TrainConfig,
 )
-from ..engine.config import BATCH_NORM_MIN_BATCH, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE
+from ..engine.config import (
+    BATCH_NORM_MIN_BATCH,
+    IMAGE_DATASETS,
+    MOMENTUM_RANGE,
+    NOISE_RANGE,
+    SEED_RANGE,
+)
 
 NORMALIZATION_LABELS = {"none": "None", "batch": "Batch norm", "layer": "Layer norm"}
 INIT_LABELS = {
@@ -57,6 +63,7 @@ DATASET_LABELS = {
     "moons": "Moons",
     "xor": "XOR",
     "blobs": "Blobs",
+    "digits": "Handwritten digits",
 }
 # (label, steps per frame); None = as fast as the machine allows. Frames are 30 per second, so
 # a speed is at most 30 × its steps per frame (a deep network on a slow machine trains slower).
@@ -117,8 +124,10 @@ TOOLTIPS = {
     "step 2,502 (at 0.05 it trains).",
     "Momentum": "Heavy-ball momentum: each step adds a share of the previous step.",
     "Batch size": "Samples per gradient step. Batch norm needs at least 3.",
-    "Dataset": "The 2-D classification problem the network learns.",
-    "Noise": "How much the dataset's points are jittered (0 = clean shapes).",
+    "Dataset": "The classification problem the network learns: a 2-D shape, or real 8×8 "
+    "handwritten digits (UCI, 1,797 images, 64 inputs, 10 classes; a fifth held out to test).",
+    "Noise": "How much the dataset's points are jittered (0 = clean shapes). The digits are "
+    "real images: no noise.",
     "Seed": "Random seed for the weights and the batch order: the same seed gives the same run.",
     "Precision": "float64 represents gradients down to about 2.2e-308. In float32 the engine "
     "flushes every gradient entry below 1.2e-38 (float32's smallest normal number; subnormals "
@@ -419,10 +428,11 @@ class ControlPanel(QWidget):
             self.seed.setValue(n.seed)
             self.learning_rate.setValue(t.learning_rate)
             self.momentum.setValue(t.momentum)
-            self._apply_batch_limits(n.normalization, d.n_samples)
+            self._apply_batch_limits(n.normalization, d.n_train)
             self.batch_size.setValue(t.batch_size)
             self.dataset.setCurrentIndex(self.dataset.findData(d.name))
             self.noise.setValue(d.noise)
+            self.noise.setEnabled(d.name not in IMAGE_DATASETS)
             self._config = config
         finally:
             self._updating = False
@@ -431,10 +441,10 @@ class ControlPanel(QWidget):
         self.play_button.setChecked(playing)
         self.play_button.setText("Pause" if playing else "Play")
 
-    def _apply_batch_limits(self, normalization: str, n_samples: int) -> None:
+    def _apply_batch_limits(self, normalization: str, n_train: int) -> None:
         # Batch norm with one sample has zero variance: prevent it rather than fail.
         low = BATCH_NORM_MIN_BATCH if normalization == "batch" else BATCH_RANGE[0]
-        self.batch_size.setRange(low, min(BATCH_RANGE[1], n_samples))
+        self.batch_size.setRange(low, min(BATCH_RANGE[1], n_train))
         if normalization == "batch":
             self.batch_size.setToolTip(
                 TOOLTIPS["Batch size"] + f" (minimum {BATCH_NORM_MIN_BATCH} with batch norm: "
@@ -456,12 +466,11 @@ class ControlPanel(QWidget):
             dtype=self.precision.currentData(),
             seed=self.seed.value(),
         )
-        data = replace(
-            self._config.data,
-            name=self.dataset.currentData(),
-            noise=round(self.noise.value(), 2),
-            seed=self.seed.value(),
-        )
+        data = self._config.data.with_dataset(self.dataset.currentData())
+        if data.name in IMAGE_DATASETS:
+            data = replace(data, seed=self.seed.value())
+        else:
+            data = replace(data, noise=round(self.noise.value(), 2), seed=self.seed.value())
         train = TrainConfig(
             learning_rate=self.learning_rate.value(),
             momentum=round(self.momentum.value(), 2),
@@ -484,7 +493,7 @@ class ControlPanel(QWidget):
             )
         else:
             self.hint.setText("")
-        self._apply_batch_limits(self.normalization.currentData(), self._config.data.n_samples)
+        self._apply_batch_limits(self.normalization.currentData(), self._config.data.n_train)
         try:
             config = self._read()
         except ValueError as exc:  # cannot happen with the widget ranges, but never crash
@@ -493,4 +502,5 @@ class ControlPanel(QWidget):
             return
         if config != self._config:
             self._config = config
+            self.set_config(config)  # the noise a dataset switch set, and what it allows
             self.configChanged.emit(config)
