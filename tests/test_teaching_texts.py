@@ -126,3 +126,26 @@ def test_learning_rate_tooltip_states_the_depth_30_divergence():
     tip = flat(TOOLTIPS["Learning rate"])
     assert "20,000 steps at 0.1 with 20 layers" in tip
     assert "with 30 layers it diverges at step 2,502 (at 0.05 it trains)" in tip
+
+
+def test_residual_stream_step_question_states_layer_119():
+    """Lesson 01, step 9's question: at layer 119 of the depth-200 residual sigmoid network the
+    branch gradient is a few millionths of the last layer's (3.3e-6) while the stream's is about
+    the same (0.95); and everywhere the stream is at least 4x the branch (σ′ ≤ 0.25)."""
+    step = story_step("residual-stream")
+    assert "Layer 119's branch gradient is a few millionths of the last layer's" in step.question
+    stats = TrainingRun(step.settings).probe()
+    g, h = stats.signal_grad_norms, stats.stream_grad_norms
+    assert 1e-6 < g[118] / g[-1] < 1e-5
+    assert 0.8 < h[118] / h[-1] < 1.25
+    assert np.all(h >= 4 * g)
+
+
+def test_pre_activation_bars_are_the_stream_from_layer_2_on():
+    """Classic papers, He et al. 2016 B: 'the bars' ‖∂L/∂z‖ (from layer 2 on) is exactly the
+    gradient the shortcut carries, ‖∂L/∂h‖'."""
+    classics = load_lesson(builtin_lessons()[1])
+    step = next(s for s in classics.steps if s.id == "identity-residual")
+    assert "from layer 2 on) is exactly the gradient the shortcut carries" in flat(step.text)
+    stats = TrainingRun(step.settings).probe()
+    np.testing.assert_allclose(stats.signal_grad_norms[1:], stats.stream_grad_norms[1:], rtol=1e-12)

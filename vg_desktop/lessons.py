@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import health
 from .engine import ExperimentConfig, StepStats, TrainingRun
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .engine.config import DataConfig, NetworkConfig, TrainConfig
@@ -58,6 +59,17 @@ def _signal_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
 
 def _stream_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
     return _ratio(s.stream_grad_norms[0], s.stream_grad_norms[-1])
+
+
+def _vanishing_layers(attr: str, quantity: str) -> Callable[[StepStats, TrainingRun, None], float]:
+    """How many bars the app colours "vanishing" for ``quantity`` (the rule of
+    :mod:`vg_desktop.health`, against the last hidden layer)."""
+
+    def measure(s: StepStats, run: TrainingRun, layer: None) -> float:
+        codes = health.classify(np.asarray(getattr(s, attr)), quantity)
+        return float(np.count_nonzero(codes == health.VANISHING))
+
+    return measure
 
 
 def _weight_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
@@ -111,6 +123,16 @@ MEASURES: dict[str, MeasureSpec] = {
     "signal_layer": MeasureSpec(_per_layer("signal_grad_norms"), True, "‖∂L/∂z‖ of a layer"),
     "stream_ratio_first_to_last": MeasureSpec(
         _stream_ratio, False, "‖∂L/∂h‖ (residual stream) of layer 1 over the last hidden layer"
+    ),
+    "signal_vanishing_layers": MeasureSpec(
+        _vanishing_layers("signal_grad_norms", "signal"),
+        False,
+        "how many ‖∂L/∂z‖ bars are coloured vanishing",
+    ),
+    "stream_vanishing_layers": MeasureSpec(
+        _vanishing_layers("stream_grad_norms", "stream"),
+        False,
+        "how many ‖∂L/∂h‖ (residual stream) bars are coloured vanishing",
     ),
     "stream_layer": MeasureSpec(
         _per_layer("stream_grad_norms"), True, "‖∂L/∂h‖ (residual stream) of a layer"
