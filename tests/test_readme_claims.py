@@ -125,3 +125,45 @@ def test_batch_norm_explosion_calms_by_the_screenshot():
     stats, _ = stats_at(BN, SCREENSHOT_STEPS)
     assert 25 < ratio_first_to_last(stats) < 35  # measured 30.0
     assert not np.any(health.classify(stats.signal_grad_norms, "signal") == health.EXPLODING)
+
+
+# The README's chain-rule estimate sentence: plain stacks, at the app's settings (spiral, batch 64
+# probe), seeds 0-2; estimate ÷ measured ‖∂L/∂z‖ at layer 1.
+PLAIN_STACKS = {
+    "sigmoid-xavier-20": dict(activation="sigmoid", init="xavier", depth=20),
+    "sigmoid-xavier-30": dict(activation="sigmoid", init="xavier", depth=30),
+    "sigmoid-normal-w256": dict(activation="sigmoid", init="normal", depth=30, width=256),
+    "tanh-xavier-30": dict(activation="tanh", init="xavier", depth=30),
+    "relu-he-20": dict(activation="relu", init="he", depth=20),
+    "relu-he-30": dict(activation="relu", init="he", depth=30),
+    "relu-he-30-w64": dict(activation="relu", init="he", depth=30, width=64),
+    "gelu-he-20": dict(activation="gelu", init="he", depth=20),
+}
+
+
+def test_chain_rule_estimate_lands_where_the_readme_says():
+    say("there it lands within a factor of 10 of the layer-1 bar")
+    say("eight plain stacks, sigmoid, tanh, ReLU and GELU at depths 20–30 and widths 32–256")
+    say("three seeds each: 0.16 to 6 times the bar")
+    assert len(PLAIN_STACKS) == 8
+    ratios = []
+    for stack in PLAIN_STACKS.values():
+        for seed in (0, 1, 2):
+            stats, _ = stats_at(network(seed=seed, **stack), 0)
+            ratios.append(stats.predicted_signal_norms[0] / stats.signal_grad_norms[0])
+    assert min(ratios) > 0.1 and max(ratios) < 10
+    assert round(min(ratios), 2) == 0.16 and round(max(ratios)) == 6  # measured 0.161, 6.04
+
+
+def test_readme_rms_figures():
+    """'sigmoid 0.212, mean 0.207; ReLU 1/√2 ≈ 0.707, mean 0.5' for N(0, 1) inputs."""
+    say("for N(0, 1) inputs: sigmoid 0.212, mean 0.207; ReLU 1/√2 ≈ 0.707, mean 0.5")
+    from vg_desktop.engine import get_activation
+
+    z = np.linspace(-12.0, 12.0, 240_001)
+    pdf = np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    sig, relu = get_activation("sigmoid").grad(z), get_activation("relu").grad(z)
+    assert round(math.sqrt(np.trapezoid(sig**2 * pdf, z)), 3) == 0.212
+    assert round(float(np.trapezoid(sig * pdf, z)), 3) == 0.207
+    assert round(math.sqrt(np.trapezoid(relu**2 * pdf, z)), 3) == 0.707
+    assert round(float(np.trapezoid(relu * pdf, z)), 3) == 0.5
