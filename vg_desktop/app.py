@@ -544,6 +544,9 @@ class MainWindow(QMainWindow):
         self.bars.layerClicked.connect(self._on_bar_clicked)
         self.compare.toggled.connect(self.set_compare)
         self.lesson_panel.applyRequested.connect(self.apply_lesson_step)
+        self.lesson_panel.playRequested.connect(self.toggle_play)
+        self.lesson_panel.stepRequested.connect(self.step)
+        self.lesson_panel.resetRequested.connect(self.reset)
         self.edit_a.toggled.connect(self._on_edit_target)
         self._on_speed(self.controls.speed.currentData())  # the default pace (Classroom)
         self.controls.advancedToggled.connect(self._on_advanced)
@@ -571,6 +574,7 @@ class MainWindow(QMainWindow):
             self.play()
 
     def play(self) -> None:
+        self.reveal_answer()
         for run in self.runs():
             run.controller.play()
 
@@ -580,6 +584,7 @@ class MainWindow(QMainWindow):
 
     @Slot()
     def step(self) -> None:
+        self.reveal_answer()
         for run in self.runs():
             run.controller.step()
 
@@ -614,7 +619,9 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_state(self, _state: str) -> None:
-        self.controls.set_playing(any(r.controller.playing for r in self.runs()))
+        playing = any(r.controller.playing for r in self.runs())
+        self.controls.set_playing(playing)
+        self.lesson_panel.set_playing(playing)
 
     @Slot(str, str)
     def _on_error(self, summary: str, details: str) -> None:
@@ -672,7 +679,19 @@ class MainWindow(QMainWindow):
             self.layer.setValue(view.layer)
         if view.play is not None:
             self.play() if view.play else self.pause()
+        if step.predict:
+            self.hide_answer()
         self.statusBar().showMessage(f"Set up: {step.title}", 8000)
+
+    def hide_answer(self) -> None:
+        """A step asks the class to predict: hide the bars and the headline until Play."""
+        self.bars.set_answer_hidden(True)
+        self.headline.setVisible(False)
+
+    def reveal_answer(self) -> None:
+        if self.bars.answer_hidden():
+            self.bars.set_answer_hidden(False)
+            self.headline.setVisible(True)
 
     # ---------------------------------------------------------------- compare A/B
     @Slot(bool)

@@ -228,6 +228,9 @@ class LessonStep:
     view: ViewHints = field(default_factory=ViewHints)
     citation: str | None = None
     expect: tuple[Expectation, ...] = ()
+    # The question asks the class to predict what the bars will show: the window hides the
+    # bars and the headline once the step is set up, until Play (or Step) reveals them.
+    predict: bool = False
 
 
 @dataclass(frozen=True)
@@ -407,7 +410,7 @@ def _step(data: object) -> LessonStep:
     _keys(
         data,
         {"id", "title", "text", "question", "settings"},
-        {"view", "citation", "expect"},
+        {"view", "citation", "expect", "predict"},
         "the step",
     )
     texts = {
@@ -419,6 +422,14 @@ def _step(data: object) -> LessonStep:
     citation = data.get("citation")
     if citation is not None:
         citation = _text(citation, "citation", _STEP_TEXT_LIMITS["citation"])
+    predict = data.get("predict", False)
+    if not isinstance(predict, bool):
+        raise LessonFileError(f"'predict' must be true or false; got {_short(predict)}")
+    if predict and view.play:
+        raise LessonFileError(
+            'a step with "predict": true hides the answer until Play, so its view cannot '
+            'start playing at once ("play": true)'
+        )
     expect = data.get("expect", [])
     if not isinstance(expect, list):
         raise LessonFileError(f"'expect' must be a list of entries; got {_kind(expect)}")
@@ -427,6 +438,7 @@ def _step(data: object) -> LessonStep:
         view=view,
         citation=citation,
         expect=tuple(_expectation(e, depth) for e in expect),
+        predict=predict,
         **texts,
     )
 
@@ -516,6 +528,8 @@ def lesson_to_dict(lesson: Lesson) -> dict:
             entry["citation"] = s.citation
         if s.expect:
             entry["expect"] = [_expectation_to_dict(e) for e in s.expect]
+        if s.predict:
+            entry["predict"] = True
         steps.append(entry)
     return {
         "format": FORMAT,

@@ -30,6 +30,8 @@ def _differences(a: ExperimentConfig, b: ExperimentConfig, own: ExperimentConfig
         parts.append(NORMALIZATION_WORDS[n.normalization])
     if na.residual != nb.residual:
         parts.append("residual" if n.residual else "plain")
+    if n.residual and getattr(na, "residual_form", None) != getattr(nb, "residual_form", None):
+        parts.append(n.residual_form)
     if na.depth != nb.depth:
         parts.append(f"depth {n.depth}")
     if na.width != nb.width:

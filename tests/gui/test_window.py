@@ -40,7 +40,13 @@ CONTROL_LABELS = [
 
 
 def control(win, name: str) -> QWidget:
-    found = [w for w in win.findChildren(QWidget) if w.accessibleName() == name]
+    """The window's control named ``name`` (the lesson panel repeats Play/Step/Reset)."""
+    lesson = win.lesson_panel
+    found = [
+        w
+        for w in win.findChildren(QWidget)
+        if w.accessibleName() == name and not lesson.isAncestorOf(w)
+    ]
     assert len(found) == 1, f"expected one control named {name!r}, found {len(found)}"
     return found[0]
 
@@ -344,6 +350,8 @@ def test_training_draws_the_history_views_in_frames_of_their_own(qtbot, window, 
         draw()
 
     monkeypatch.setattr(window, "_draw", counted_draw)
+    speed = window.controls.speed
+    speed.setCurrentIndex(speed.findData(None))  # full speed: a snapshot for every frame tick
     window.play()
     qtbot.waitUntil(lambda: len(frames) >= 45, timeout=10000)
     started = time.perf_counter()

@@ -28,6 +28,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen, QRegion, QTextOption
+from PySide6.QtWidgets import QGraphicsRectItem
 
 from .. import health
 from .theme import (
@@ -57,6 +58,7 @@ QUANTITY_SYMBOLS = {
     "stream": "‖∂L/∂h‖",
 }
 DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0), "stream": (-24, 2)}
+PREDICT_MESSAGE = "Make your prediction. The bars appear when you press Play."
 PREDICTION_LABEL = "chain-rule estimate: ∏ RMS f′ × gain"
 PREDICTION_NOT_SHOWN = "chain-rule estimate: not for this network (plain stacks only)"
 
@@ -407,6 +409,16 @@ class GradientBarsPlot(pg.PlotWidget):
             pi.addItem(item, ignoreBounds=True)
         self._diverged.setVisible(False)
         self._below_note.setVisible(False)
+        # A lesson step that asks the class to predict hides the bars until Play: a veil of the
+        # background color over the whole view (the axes and legend stay), and what to do.
+        self._veil = QGraphicsRectItem(QRectF(-1e6, -1e6, 2e6, 2e6))
+        self._veil.setZValue(15)
+        vb.addItem(self._veil, ignoreBounds=True)
+        self._veil_text = pg.TextItem(PREDICT_MESSAGE, anchor=(0.5, 0.5))
+        self._veil_text.setZValue(16)
+        pi.addItem(self._veil_text, ignoreBounds=True)
+        self._veil.setVisible(False)
+        self._veil_text.setVisible(False)
 
         self._legend = make_legend(theme, columns=3)
         put_legend_above(pi, self._legend)
@@ -466,6 +478,10 @@ class GradientBarsPlot(pg.PlotWidget):
         self._below_note.setColor(theme.foreground)
         self._below_note.setFont(theme.font(theme.legend_font_pt))
         self._below_note.fill = pg.mkBrush(theme.text_box)
+        self._veil.setBrush(pg.mkBrush(theme.background))
+        self._veil.setPen(pg.mkPen(None))
+        self._veil_text.setColor(theme.foreground)
+        self._veil_text.setFont(theme.font(theme.title_font_pt, bold=True))
         self._diverged.setColor(theme.exploding)
         self._diverged.fill = pg.mkBrush(theme.text_box)
         self._diverged.border = pg.mkPen(theme.exploding, width=3)
@@ -696,6 +712,15 @@ class GradientBarsPlot(pg.PlotWidget):
 
     def selected_layer(self) -> int | None:
         return self._selected
+
+    def set_answer_hidden(self, hidden: bool) -> None:
+        """Hide the bars (not the axes) while the class predicts what they will show."""
+        self._veil.setVisible(bool(hidden))
+        self._veil_text.setVisible(bool(hidden))
+        self._place_diverged()
+
+    def answer_hidden(self) -> bool:
+        return self._veil.isVisible()
 
     def set_diverged(self, message: str | None) -> None:
         """Show "DIVERGED — message" over the plot; None clears it."""
@@ -958,6 +983,8 @@ class GradientBarsPlot(pg.PlotWidget):
         (x0, x1), (y0, y1) = vb.viewRange()
         self._diverged.setPos((x0 + x1) / 2, (y0 + y1) / 2)
         self._diverged.setTextWidth(max(200.0, vb.width() * 0.8))
+        self._veil_text.setPos((x0 + x1) / 2, (y0 + y1) / 2)
+        self._veil_text.setTextWidth(max(150.0, vb.width() * 0.8))
 
     def _on_resized(self, *args) -> None:
         self._update_axis_label()

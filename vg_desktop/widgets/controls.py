@@ -383,12 +383,34 @@ class ControlPanel(QWidget):
         return self.advanced.isChecked()
 
     def _show_advanced(self, on: bool) -> None:
-        for field in self._advanced_fields.values():
+        self._update_rows()
+        self.advancedToggled.emit(on)
+
+    def _update_rows(self) -> None:
+        """Advanced rows show in advanced mode, and in simple mode too when a lesson or a file
+        set them away from their defaults (a step that doubles the gain shows the gain)."""
+        on = self.advanced.isChecked()
+        changed = self._changed_advanced()
+        for label, field in self._advanced_fields.items():
             for box in self._boxes:
                 form = box.layout()
                 if form.indexOf(field) >= 0:
-                    form.setRowVisible(field, on)
-        self.advancedToggled.emit(on)
+                    form.setRowVisible(field, on or label in changed)
+
+    def _changed_advanced(self) -> set[str]:
+        n, t, d = self._config.network, self._config.train, self._config.data
+        default = ExperimentConfig()
+        dn, dt, dd = default.network, default.train, default.data
+        pairs = {
+            "Width": (n.width, dn.width),
+            "Gain": (n.init_gain, dn.init_gain),
+            "Precision": (n.dtype, dn.dtype),
+            "Momentum": (t.momentum, dt.momentum),
+            "Batch size": (t.batch_size, dt.batch_size),
+            "Noise": (d.noise, dd.noise),
+            "Seed": (n.seed, dn.seed),
+        }
+        return {label for label, (value, default_value) in pairs.items() if value != default_value}
 
     def visible_settings(self) -> list[str]:
         """Accessible names of the settings on screen in this mode (for tests and the README)."""
@@ -436,6 +458,8 @@ class ControlPanel(QWidget):
             self._config = config
         finally:
             self._updating = False
+        if hasattr(self, "_advanced_fields"):
+            self._update_rows()
 
     def set_playing(self, playing: bool) -> None:
         self.play_button.setChecked(playing)
