@@ -1137,6 +1137,7 @@ class MainWindow(QMainWindow):
             self._dataset_key = (shown.name, snap.run_id)
             self.data_stack.setCurrentWidget(self.digits_view if images else self.dataset_plot)
             self.docks["dataset"].setWindowTitle(DATA_DOCK_TITLES[images])
+            self._update_run_labels()  # A/B: the title names the run it shows
             if images:
                 self.digits_view.set_data(snap.data_x, snap.data_y)
             else:
