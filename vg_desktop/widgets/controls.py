@@ -109,9 +109,10 @@ TOOLTIPS = {
     "(h = h_prev + branch): an identity path carries the gradient straight back to earlier "
     "layers (He et al. 2016, 'Identity Mappings').",
     "Residual form": "Which residual block (layers 2 and up). Post-activation: h + f(norm(hW+b)), "
-    "the branch ends in the activation. Pre-activation (He et al. 2016, 'Identity Mappings'): "
-    "h + f(norm(h))W + b, the branch ends in a weight layer and the shortcut stays a pure "
-    "identity. Used only with residual connections on.",
+    "the branch ends in the activation, so with sigmoid or ReLU it adds only non-negative values "
+    "and h grows with depth. Pre-activation (He et al. 2016, 'Identity Mappings'): "
+    "h + f(norm(h))W + b, the branch ends in a weight layer and can add either sign; He et al. "
+    "found it trains better. Used only with residual connections on.",
     "Initialization": "How the initial weights are drawn. Xavier (Glorot & Bengio 2010) keeps "
     "the variance steady for activations with slope 1 at 0, such as tanh; not for sigmoid, whose "
     "slope is at most 0.25 (with Xavier it still loses about 4x per layer). He doubles the "
