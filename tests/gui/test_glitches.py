@@ -182,3 +182,38 @@ def test_peak_label_never_overlaps_a_curve_nor_is_clipped(qtbot, theme_name, act
                 for x, y in zip(xs, ys, strict=True):
                     assert not inner.contains(vb.mapViewToScene(QPointF(x, y))), (zoom, w, h, x)
     assert shown >= 4  # it shows at usual sizes
+
+
+# ---------------------------------------------------------------- decision regions (item 10)
+@pytest.mark.parametrize("size", [(900, 200), (300, 520), (500, 400)])
+def test_decision_regions_fill_a_fixed_view_around_the_data(qtbot, size) -> None:
+    """The background covers the whole plot area, whatever the dock's shape, and the axes stay
+    at the data's box plus a margin (a short dock stretched them to ±20 around a small box)."""
+    from vg_desktop.engine import make_dataset
+    from vg_desktop.plots import DatasetPlot
+    from vg_desktop.plots.dataset_plot import GRID_MARGIN, POINT_ALPHA, point_size
+    from vg_desktop.snapshot import DecisionGrid
+    from vg_desktop.training_loop import DECISION_RESOLUTION
+
+    plot = DatasetPlot()
+    qtbot.addWidget(plot)
+    plot.resize(*size)
+    plot.show()
+    x, y = make_dataset("moons", n=512, noise=0.1, seed=0)
+    plot.set_data(x, y)
+    lo, hi = x.min(axis=0) - GRID_MARGIN, x.max(axis=0) + GRID_MARGIN
+    # The grid as the training loop builds it (DecisionGridBuilder): the data's box ± 0.5.
+    xs = np.linspace(lo[0], hi[0], DECISION_RESOLUTION)
+    ys = np.linspace(lo[1], hi[1], DECISION_RESOLUTION)
+    shape = (DECISION_RESOLUTION, DECISION_RESOLUTION)
+    plot.show_decision(DecisionGrid(xs, ys, np.zeros(shape, int), np.full(shape, 0.9)))
+    qtbot.wait(50)
+    (x0, x1), (y0, y1) = plot._vb.viewRange()
+    image = plot._image.mapRectToView(plot._image.boundingRect())
+    assert image.left() <= x0 + 1e-9 and image.right() >= x1 - 1e-9, (image, x0, x1)
+    assert image.top() <= y0 + 1e-9 and image.bottom() >= y1 - 1e-9, (image, y0, y1)
+    span = hi - lo
+    assert x1 - x0 <= span[0] * 1.1 and y1 - y0 <= span[1] * 1.1  # no ±20 axes
+    scatter = plot._scatters[0]
+    assert scatter.opts["size"] == point_size(plot._theme) <= 8
+    assert scatter.opts["brush"].color().alphaF() == pytest.approx(POINT_ALPHA, abs=0.01)

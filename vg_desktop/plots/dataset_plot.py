@@ -29,6 +29,8 @@ from .theme import (
 )
 
 SYMBOLS = ("o", "t1", "s", "d", "t", "star", "p", "h")
+POINT_ALPHA = 0.7  # translucent points: the decision boundary shows through where they crowd
+GRID_MARGIN = 0.5  # the view (and the decision grid) extends this far beyond the data's box
 TINT_MIN = 0.08  # blend share of the class color at chance-level confidence
 TINT_MAX = 0.45  # ... and at full confidence: light enough for the points to stay readable
 
@@ -62,6 +64,12 @@ def decision_rgba(
     return rgba
 
 
+def point_size(theme: Theme) -> int:
+    """Marker size in pixels: small enough that 500 points leave the boundary visible, large
+    enough to tell the class symbols apart (6 px at 12 pt ticks, 8 px in presentation)."""
+    return max(6, round(theme.tick_font_pt * 0.5))
+
+
 class DatasetPlot(pg.PlotWidget):
     """Scatter of the 2-D data by class, over the network's decision regions."""
 
@@ -87,8 +95,11 @@ class DatasetPlot(pg.PlotWidget):
         pi.hideButtons()
         pi.setMenuEnabled(False)
         vb = pi.getViewBox()
-        vb.setAspectLocked(True)
+        # A fixed extent, the data's box plus a margin, filled by the decision regions: with the
+        # aspect locked a short, wide dock stretched the axes to ±20 around a small, unlit box.
+        vb.setAspectLocked(False)
         vb.setMouseEnabled(x=False, y=False)
+        vb.disableAutoRange()
         self._image = pg.ImageItem(axisOrder="row-major")
         self._image.setZValue(-10)
         pi.addItem(self._image, ignoreBounds=True)
@@ -124,7 +135,8 @@ class DatasetPlot(pg.PlotWidget):
         self._n_classes = int(y.max()) + 1 if y.size else 0
         self._redraw_points()
         if x.size and self._grid_rect is None:
-            self._vb.autoRange(padding=0.05)
+            lo, hi = x.min(axis=0) - GRID_MARGIN, x.max(axis=0) + GRID_MARGIN
+            self._vb.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
 
     def show_decision(self, grid: DecisionGrid | None) -> None:
         """Tint the background by the predicted class and its confidence; None removes it."""
@@ -146,9 +158,9 @@ class DatasetPlot(pg.PlotWidget):
         self._image.setImage(self._rgba, autoLevels=False)
         self._image.setRect(rect)
         if rect != self._grid_rect:
-            # Show the whole evaluated area once; later frames keep the view still.
+            # Show exactly the evaluated area: the regions fill the view, which stays still.
             self._grid_rect = rect
-            self._vb.setRange(rect=rect, padding=0.01)
+            self._vb.setRange(rect=rect, padding=0)
 
     def decision_image(self) -> np.ndarray | None:
         """The RGBA (ny, nx, 4) image of the decision regions, or None."""
@@ -166,11 +178,13 @@ class DatasetPlot(pg.PlotWidget):
             item = pg.ScatterPlotItem(pxMode=True)
             pi.addItem(item)
             self._scatters.append(item)
-        size = max(8, int(t.tick_font_pt * 0.8))
-        pen = pg.mkPen(t.foreground, width=0.8)
+        size = point_size(t)
+        outline = t.color("foreground", 0.55)
+        pen = pg.mkPen(outline, width=0.7)
         for k, item in enumerate(self._scatters):
             mask = self._y == k
-            color = t.class_colors[k % len(t.class_colors)]
+            color = qcolor(t.class_colors[k % len(t.class_colors)])
+            color.setAlphaF(POINT_ALPHA)
             item.setData(
                 self._x[mask, 0],
                 self._x[mask, 1],
@@ -188,7 +202,10 @@ class DatasetPlot(pg.PlotWidget):
         for k in range(self._n_classes):
             add_entry(
                 self._legend,
-                Swatch(self._symbol_swatch(k, symbol_size), swatch_size(t)),
+                Swatch(
+                    self._symbol_swatch(k, max(symbol_size, round(swatch_size(t) * 0.6))),
+                    swatch_size(t),
+                ),
                 f"class {k + 1}",
             )
         if self._n_classes:
