@@ -46,3 +46,10 @@ class RunSlot(QObject):
 
     def shutdown(self) -> bool:
         return self.controller.shutdown()
+
+    def retire(self) -> None:
+        """Stop this run without waiting (the GUI thread must not); the slot deletes itself
+        once its process has ended."""
+        self.controller.snapshotReady.disconnect(self._on_snapshot)
+        self.controller.retired.connect(self.deleteLater)
+        self.controller.retire()

@@ -135,8 +135,15 @@ def running_workers() -> list[TrainingController]:
     """Controllers whose run is still alive (tests assert this is empty after every test).
 
     A controller leaves the list when it shuts down; one whose process could not be restarted
-    has no run alive and is not listed either."""
-    return [c for c in _CONTROLLERS if not c.is_finished()]
+    has no run alive and is not listed either; one being retired is listed by
+    :func:`retiring_workers` instead."""
+    return [c for c in _CONTROLLERS if not c.retiring and not c.is_finished()]
+
+
+def retiring_workers() -> list[TrainingController]:
+    """Controllers told to stop by :meth:`TrainingController.retire` whose run has not ended yet
+    (it ends within about a step's layer plus :data:`TERMINATE_GRACE_S` seconds)."""
+    return [c for c in _CONTROLLERS if c.retiring and not c.is_finished()]
 
 
 class TrainingController(QObject):
@@ -146,6 +153,7 @@ class TrainingController(QObject):
     stateChanged = Signal(str)
     errorOccurred = Signal(str, str)
     weightsReady = Signal(object)
+    retired = Signal()  # after retire(): the run has ended and its process is gone
 
     def __init__(self, config: ExperimentConfig, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -161,6 +169,9 @@ class TrainingController(QObject):
         self._restarts: list[float] = []  # when processes were restarted (a cap stops a loop)
         self._loop: TrainingLoop | None = None
         self._starts = 0
+        self._reaper: threading.Thread | None = None  # set by retire()
+        self._reaped = False
+        self.retired.connect(self._on_retired)  # queued: emitted by the reaper thread
         # Settings a replacement process must be given again (see _on_run_ended).
         self._pace: tuple = ("set_steps_per_frame", None)
         self._stop_conditions: tuple = ("set_stop_conditions", None, None)
@@ -299,11 +310,61 @@ class TrainingController(QObject):
 
         A training process stops at its next layer boundary; one that does not within the
         timeout is terminated. Weights asked for (a save in progress) and not yet delivered are
-        delivered here, so closing during "Save with weights" still writes them.
+        delivered here, so closing during "Save with weights" still writes them. Closing the
+        window waits here; anything else that ends a run uses :meth:`retire`.
         """
+        if self._reaper is not None:
+            return self.wait_retired(timeout_ms / 1000 + 3 * TERMINATE_GRACE_S)
+        self._ask_to_stop()
+        finished = self._wait_for_end(timeout_ms)
+        self._ended(finished)
+        return finished
+
+    def retire(self, timeout_ms: int = 3000) -> None:
+        """Stop the run without waiting for it (Compare A/B off): the GUI thread goes on at once.
+
+        A reaper thread waits for the receiver and the process (terminating it as
+        :meth:`shutdown` would) and then emits :attr:`retired`, queued into the GUI thread.
+        Until then :func:`retiring_workers` lists this controller.
+        """
+        if self._reaper is not None:
+            return
+        self._ask_to_stop()
+
+        def reap() -> None:
+            finished = self._wait_for_end(timeout_ms)
+            self._reaped = finished
+            self.retired.emit()
+
+        self._reaped = False
+        self._reaper = threading.Thread(target=reap, name="training-reaper", daemon=True)
+        self._reaper.start()
+
+    @property
+    def retiring(self) -> bool:
+        return self._reaper is not None
+
+    def wait_retired(self, timeout_s: float) -> bool:
+        """Block until a retired run has ended (closing the window waits for them)."""
+        self._reaper.join(timeout_s)
+        finished = not self._reaper.is_alive() and self._reaped
+        self._ended(finished)
+        return finished
+
+    @Slot()
+    def _on_retired(self) -> None:
+        self._ended(self._reaped)
+
+    def _ask_to_stop(self) -> None:
         self._stopping = True
         self._command("request_stop")
         self._stop_sender()
+
+    def _wait_for_end(self, timeout_ms: int) -> bool:
+        """Wait for the receiver thread and the process, escalating to terminate and kill.
+
+        Blocks: the GUI thread calls it only when the window closes; otherwise the reaper
+        thread of :meth:`retire` does. Touches no widget and emits nothing."""
         finished = self._thread.wait(timeout_ms)
         if self._process is not None:
             self._process.join(0 if not finished else TERMINATE_GRACE_S)
@@ -322,13 +383,16 @@ class TrainingController(QObject):
         elif not finished:
             log.warning("the training worker is still finishing a step; waiting for it")
             finished = self._thread.wait(SHUTDOWN_PATIENCE_MS)
+        return finished
+
+    def _ended(self, finished: bool) -> None:
+        """On the GUI thread, once the run has ended: owed weights out, the list updated."""
         if finished and self._weights_pending and self._pump.final_weights is not None:
             self._on_weights(self._pump.final_weights)
         if finished:
             self._loop = None  # a thread-isolated network can be large: let it go now
             if self in _CONTROLLERS:
                 _CONTROLLERS.remove(self)
-        return finished
 
     def _stop_sender(self) -> None:
         if self._process is not None and not self._stopped_sending:

@@ -136,3 +136,30 @@ def test_history_stride_predicts_exactly_the_steps_a_history_keeps(first):
         thin.append(step, 0.5, 0.5, signal_grad_norm=np.ones(2))
     assert thin.steps.tolist() == history.steps.tolist()
     assert history.stride >= 32  # it halved several times
+
+
+def _resident_kb() -> int:
+    """Resident memory (Linux; 0 elsewhere, where the memory check below cannot fail)."""
+    try:
+        with open("/proc/self/status") as fh:
+            return next(int(line.split()[1]) for line in fh if line.startswith("VmRSS:"))
+    except OSError:
+        return 0
+
+
+def test_a_field_not_given_reads_nan_and_a_new_history_touches_no_memory():
+    """The per-layer arrays start uninitialized (a depth-200 history is 33 MB, allocated on
+    the GUI thread for every new run): every row read must have been written whole."""
+    before = _resident_kb()
+    history = RunHistory(depth=200)
+    assert _resident_kb() - before < 16_000  # not the 33 MB that filling them touches
+    history.append(1, 0.5, 0.5, weight_grad_norm=np.ones(201))
+    for name in FIELDS_PER_LAYER:
+        row = history.layer_field(name)[0]
+        if name == "weight_grad_norm":
+            np.testing.assert_array_equal(row, 1.0)
+        else:
+            assert np.isnan(row).all(), name
+    # The output layer's column of a hidden-layer field is NaN, whatever the memory held.
+    history.append(2, 0.5, 0.5, signal_grad_norm=np.ones(200))
+    assert np.isnan(history.layer_field("signal_grad_norm")[1, 200])

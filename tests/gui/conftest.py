@@ -41,7 +41,7 @@ def _training_isolation(request, monkeypatch):
 @pytest.fixture(autouse=True)
 def _no_running_workers():
     yield
-    from vg_desktop.worker import running_workers
+    from vg_desktop.worker import retiring_workers, running_workers
 
-    running = running_workers()
+    running = running_workers() + retiring_workers()
     assert not running, f"test left training runs alive: {running}"

@@ -27,7 +27,7 @@ from vg_desktop import files
 from vg_desktop.engine import ExperimentConfig, NetworkConfig
 from vg_desktop.engine.experiment import load_experiment
 from vg_desktop.engine.run import TrainingRun
-from vg_desktop.worker import running_workers
+from vg_desktop.worker import retiring_workers, running_workers
 
 ROOT = Path(__file__).resolve().parents[2]
 CLOSE_LIMIT_S = 1.0  # the issue: gone within a second
@@ -39,7 +39,7 @@ def close_and_time(window) -> float:
     window.close()
     elapsed = time.perf_counter() - started
     assert all(c.is_finished() for c in controllers), "a training run survived the close"
-    assert not running_workers()
+    assert not running_workers() and not retiring_workers()
     assert not multiprocessing.active_children(), "a training process survived the close"
     return elapsed
 
@@ -149,6 +149,41 @@ def test_quit_from_the_menu_closes_cleanly(qtbot, new_window):
     assert time.perf_counter() - started < CLOSE_LIMIT_S
     assert not win.isVisible()
     assert all(c.is_finished() for c in controllers)
+
+
+def test_compare_off_does_not_wait_for_run_b_and_its_process_still_ends(qtbot, new_window):
+    """Turning Compare A/B off hands B's process to a reaper thread: the GUI thread never
+    waits for it (that wait froze the window for up to 2 s at the largest settings)."""
+    win = new_window()
+    win.compare.setChecked(True)
+    win.play()
+    qtbot.waitUntil(lambda: win.run_b is not None and win.run_b.latest is not None, timeout=10_000)
+    controller = win.run_b.controller
+    process = controller._process
+    os.kill(process.pid, signal.SIGSTOP)  # a process that cannot answer "stop" at all
+    try:
+        win.compare.setChecked(False)
+        # Returned while B's process is still frozen: nobody waited for it on this thread.
+        assert process.is_alive() and controller.retiring
+        assert retiring_workers() == [controller] and win.runs() == [win.run_a]
+        assert len(running_workers()) == 1
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+    # The reaper terminates it (it never read "stop") and B's slot goes away.
+    qtbot.waitUntil(lambda: not retiring_workers(), timeout=15_000)
+    assert not process.is_alive()
+    assert multiprocessing.active_children() == [win.run_a.controller._process]
+    assert close_and_time(win) < CLOSE_LIMIT_S
+
+
+def test_closing_right_after_compare_off_waits_for_run_b(qtbot, new_window):
+    win = new_window()
+    win.compare.setChecked(True)
+    win.play()
+    qtbot.waitUntil(lambda: win.run_b is not None and win.run_b.latest is not None, timeout=10_000)
+    win.compare.setChecked(False)
+    close_and_time(win)  # asserts no run, retiring or not, and no process is left
+    assert not retiring_workers()
 
 
 # ---------------------------------------------------------------- the real process

@@ -35,8 +35,11 @@ class RunHistory:
         self._loss = np.zeros(self.capacity)
         self._accuracy = np.zeros(self.capacity)
         # Per-layer arrays hold depth + 1 columns; signal and stream norms and saturation leave
-        # the output layer's column NaN (it has no activation).
-        self._layers = {f: np.full((self.capacity, depth + 1), np.nan) for f in FIELDS_PER_LAYER}
+        # the output layer's column NaN (it has no activation). Rows are written whole by
+        # append() before they are read, so the arrays start uninitialized: at depth 200
+        # filling them would touch 33+ MB of pages on the GUI thread for every new run (100 ms
+        # to 1 s here).
+        self._layers = {f: np.empty((self.capacity, depth + 1)) for f in FIELDS_PER_LAYER}
 
     def __len__(self) -> int:
         return self._n
@@ -53,10 +56,12 @@ class RunHistory:
                 return
         i = self._n
         self._steps[i], self._loss[i], self._accuracy[i] = step, loss, accuracy
-        for name, values in layers.items():
-            row = self._layers[name][i]
+        for name, arr in self._layers.items():
+            row = arr[i]
             row[:] = np.nan
-            row[: len(values)] = values
+            values = layers.get(name)
+            if values is not None:
+                row[: len(values)] = values
         self._n += 1
 
     def _halve(self) -> None:
