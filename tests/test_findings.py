@@ -75,3 +75,15 @@ def test_one_layer_and_empty() -> None:
     assert (
         headline(np.array([0.03]), "signal") == "One hidden layer: its gradient is about 3 × 10⁻²"
     )
+
+
+def test_the_readme_quotes_the_opening_headline() -> None:
+    """The README's example sentence is the default experiment's own, before Play."""
+    from pathlib import Path
+
+    from vg_desktop.engine import ExperimentConfig, TrainingRun
+
+    stats = TrainingRun(ExperimentConfig()).probe()
+    sentence = headline(stats.signal_grad_norms, "signal")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f'"{sentence}"' in " ".join(readme.split()), sentence

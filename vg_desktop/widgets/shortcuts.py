@@ -11,6 +11,7 @@ SHORTCUTS = [
     ("1 … 9", "Show layer 1 … 9 on the activation plot"),
     ("↑ / ↓", "Next / previous layer"),
     ("Ctrl+B", "Compare A/B on or off"),
+    ("Ctrl+Shift+B", "Side views: show the other run of A/B"),
     ("Ctrl+O", "Open an experiment or a lesson"),
     ("Ctrl+S", "Save the experiment"),
     ("Ctrl+Shift+S", "Save the experiment as…"),
