@@ -64,7 +64,11 @@ RANGE_VALUES = {  # field -> out-of-range values of the right type
     "learning_rate": [0, 1e-6, 10.5],
     "momentum": [-0.1, 1.0],
     "batch_size": [0, 513],
+    "optimizer": ["adagrad", "Adam", ""],
+    "weight_decay": [-0.001, 1.5],
+    "clip_norm": [0, -1, 0.0001, 1001],
 }
+NULLABLE = {"clip_norm"}  # null is a valid value there (no clipping)
 
 
 def binary_payloads() -> dict[str, bytes]:
@@ -93,7 +97,7 @@ def experiment_variants() -> dict[str, bytes]:
         change(d)
         return json.dumps(d).encode()
 
-    for version in (0, 3, 99, -1, "1", 1.0, True, None, [1]):
+    for version in (0, 4, 99, -1, "1", 1.0, True, None, [1]):
         out[f"version-{version!r}"] = doc(lambda d, v=version: d.update(version=v))
     out["version-missing"] = doc(lambda d: d.pop("version"))
     for fmt in ("vg-desktop-lesson", "", None, "VG-DESKTOP-EXPERIMENT"):
@@ -109,6 +113,8 @@ def experiment_variants() -> dict[str, bytes]:
         for f in fields(cls):
             out[f"missing-{section}.{f.name}"] = doc(lambda d, s=section, n=f.name: d[s].pop(n))
             for label, value in BAD_VALUES.items():
+                if value is None and f.name in NULLABLE:
+                    continue
                 out[f"{section}.{f.name}={label}"] = doc(
                     lambda d, s=section, n=f.name, v=value: d[s].update({n: v})
                 )
@@ -162,6 +168,8 @@ def lesson_variants() -> dict[str, bytes]:
     for section, cls in SECTIONS.items():
         for f in fields(cls):
             for label, value in BAD_VALUES.items():
+                if value is None and f.name in NULLABLE:
+                    continue
                 out[f"step.{section}.{f.name}={label}"] = doc(
                     lambda d, s=section, n=f.name, v=value: (
                         d["steps"][0].setdefault("settings", {}).setdefault(s, {}).update({n: v})

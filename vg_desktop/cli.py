@@ -24,6 +24,7 @@ from .engine import (
     DTYPES,
     INITS,
     NORMALIZATIONS,
+    OPTIMIZERS,
     RESIDUAL_FORMS,
     DataConfig,
     ExperimentConfig,
@@ -58,6 +59,19 @@ def _bool(text: str) -> bool:
     if lowered in ("0", "false", "no", "off"):
         return False
     raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+
+
+_NO_CLIPPING = "none"
+
+
+def _clip_norm(text: str) -> float | str:
+    """A positive number, or 'none' (no clipping; overrides a --config file's value)."""
+    if text.lower() in ("none", "off"):
+        return _NO_CLIPPING
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number or 'none', got {text!r}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,8 +110,27 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--data-seed", type=int, dest="data_seed")
     train = p.add_argument_group("training")
     train.add_argument("--learning-rate", "--lr", type=float, dest="learning_rate")
-    train.add_argument("--momentum", type=float)
+    train.add_argument("--momentum", type=float, help="SGD's heavy-ball momentum (0-0.99)")
     train.add_argument("--batch-size", type=int, dest="batch_size")
+    train.add_argument(
+        "--optimizer",
+        choices=OPTIMIZERS,
+        help="the update rule, as torch.optim: sgd (default), rmsprop (alpha 0.99, eps 1e-8), "
+        "adam (betas 0.9/0.999, eps 1e-8)",
+    )
+    train.add_argument(
+        "--weight-decay",
+        type=float,
+        dest="weight_decay",
+        help="coupled L2 weight decay: the gradient gets + λ·θ (0-1, default 0)",
+    )
+    train.add_argument(
+        "--clip-norm",
+        type=_clip_norm,
+        dest="clip_norm",
+        metavar="{NORM,none}",
+        help="clip the total gradient norm to NORM before each step (0.001-1000; default none)",
+    )
     out = p.add_argument_group("output")
     out.add_argument("--steps", type=int, default=200, help="SGD steps to run (default 200)")
     out.add_argument("--csv", type=Path, help="write one row per step and layer")
@@ -115,7 +148,7 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         for f in fields(cls):
             value = getattr(args, renames.get(f.name, f.name), None)
             if value is not None:
-                values[f.name] = value
+                values[f.name] = None if value is _NO_CLIPPING else value
         return replace(section, **values)
 
     data = base.data

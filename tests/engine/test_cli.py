@@ -155,6 +155,10 @@ def test_bad_value_exits_with_status_2_and_a_message(run_python, tmp_path):
         (["--normalization", "batch", "--batch-size", "1"], "needs a batch size of at least 3"),
         (["--dataset", "mnist"], "invalid choice: 'mnist'"),
         (["--residual-form", "post"], "invalid choice: 'post'"),
+        (["--optimizer", "adagrad"], "invalid choice: 'adagrad'"),
+        (["--weight-decay", "-1"], "weight_decay must be a number from 0 to 1"),
+        (["--clip-norm", "0"], "clip_norm must be a number from 0.001 to 1000"),
+        (["--clip-norm", "big"], "expected a number or 'none'"),
     ],
 )
 def test_bad_options_are_refused_by_the_parser(capsys, args, message):
@@ -342,3 +346,24 @@ def test_residual_form_option_reaches_the_config():
     assert cli.config_from_args(cli.build_parser().parse_args([])).network.residual_form == (
         "post-activation"
     )
+
+
+def test_optimizer_options_reach_the_config_and_the_json(tmp_path):
+    """--optimizer, --weight-decay and --clip-norm set the run's training settings (and 'none'
+    turns off a config file's clipping); the JSON output records them."""
+    from vg_desktop.engine import ExperimentConfig, TrainConfig, save_experiment
+
+    args = ["--optimizer", "adam", "--weight-decay", "0.001", "--clip-norm", "0.5"]
+    train = cli.config_from_args(cli.build_parser().parse_args(args)).train
+    assert (train.optimizer, train.weight_decay, train.clip_norm) == ("adam", 0.001, 0.5)
+    default = cli.config_from_args(cli.build_parser().parse_args([])).train
+    assert (default.optimizer, default.weight_decay, default.clip_norm) == ("sgd", 0.0, None)
+    saved = tmp_path / "clipped.json"
+    save_experiment(ExperimentConfig(train=TrainConfig(clip_norm=2.0)), saved)
+    off = ["--config", str(saved), "--clip-norm", "none"]
+    assert cli.config_from_args(cli.build_parser().parse_args(off)).train.clip_norm is None
+    out = tmp_path / "run.json"
+    code = cli.main(["--depth", "3", "--steps", "3", "--quiet", "--json", str(out), *args])
+    assert code == 0
+    recorded = json.loads(out.read_text(encoding="utf-8"))["config"]["train"]
+    assert recorded["optimizer"] == "adam" and recorded["clip_norm"] == 0.5

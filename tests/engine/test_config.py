@@ -70,6 +70,15 @@ BAD_VALUES = [
     (TrainConfig, "batch_size", 513, "batch_size must be an integer from 1 to 512"),
     (TrainConfig, "batch_size", 64.0, "batch_size must be an integer from 1 to 512"),
     (TrainConfig, "batch_size", True, "batch_size must be an integer from 1 to 512"),
+    (TrainConfig, "optimizer", "adagrad", "optimizer must be one of sgd, rmsprop, adam"),
+    (TrainConfig, "optimizer", None, "optimizer must be one of sgd, rmsprop, adam"),
+    (TrainConfig, "weight_decay", -0.001, "weight_decay must be a number from 0 to 1"),
+    (TrainConfig, "weight_decay", NAN, "weight_decay must be a number from 0 to 1"),
+    (TrainConfig, "weight_decay", 2, "weight_decay must be a number from 0 to 1"),
+    (TrainConfig, "clip_norm", 0.0, "clip_norm must be a number from 0.001 to 1000"),
+    (TrainConfig, "clip_norm", INF, "clip_norm must be a number from 0.001 to 1000"),
+    (TrainConfig, "clip_norm", NAN, "clip_norm must be a number from 0.001 to 1000"),
+    (TrainConfig, "clip_norm", "1", "clip_norm must be a number from 0.001 to 1000"),
 ]
 
 
@@ -104,6 +113,13 @@ GOOD_VALUES = [
     (TrainConfig, "momentum", 0.99),
     (TrainConfig, "batch_size", 1),
     (TrainConfig, "batch_size", 512),
+    (TrainConfig, "optimizer", "adam"),
+    (TrainConfig, "optimizer", "rmsprop"),
+    (TrainConfig, "weight_decay", 0.0),
+    (TrainConfig, "weight_decay", 1),
+    (TrainConfig, "clip_norm", None),
+    (TrainConfig, "clip_norm", 0.001),
+    (TrainConfig, "clip_norm", 1000),
 ]
 
 

@@ -33,12 +33,22 @@ CUSTOM = ExperimentConfig(
         residual_form="pre-activation",
     ),
     data=DataConfig(name="xor", n_samples=1000, noise=0.35, n_classes=2, seed=77),
-    train=TrainConfig(learning_rate=0.0123, momentum=0.9, batch_size=100),
+    train=TrainConfig(
+        learning_rate=0.0123,
+        momentum=0.9,
+        batch_size=100,
+        optimizer="adam",
+        weight_decay=0.0005,
+        clip_norm=2.5,
+    ),
 )
 
 
 def valid_document() -> dict:
-    return {"format": "vg-desktop-experiment", "version": 2, **CUSTOM.to_dict()}
+    return {"format": "vg-desktop-experiment", "version": 3, **CUSTOM.to_dict()}
+
+
+SGD_TRAIN = {"optimizer": "sgd", "weight_decay": 0.0, "clip_norm": None}  # what v1 and v2 ran
 
 
 def write_json(path, document) -> None:
@@ -75,15 +85,37 @@ def test_a_version_1_file_still_opens_with_the_block_it_ran(tmp_path):
     document = valid_document()
     document["version"] = 1
     del document["network"]["residual_form"]
+    for name in SGD_TRAIN:
+        del document["train"][name]
     path = tmp_path / "old.json"
     write_json(path, document)
     loaded = load_experiment(path)
     assert loaded.network.residual_form == "post-activation"
     assert loaded == replace(
-        CUSTOM, network=replace(CUSTOM.network, residual_form="post-activation")
+        CUSTOM,
+        network=replace(CUSTOM.network, residual_form="post-activation"),
+        train=replace(CUSTOM.train, **SGD_TRAIN),
     )
-    save_experiment(loaded, path)  # saved again, it is a version 2 file
-    assert json.loads(path.read_text(encoding="utf-8"))["version"] == 2
+    save_experiment(loaded, path)  # saved again, it is a current-version file
+    assert json.loads(path.read_text(encoding="utf-8"))["version"] == 3
+
+
+def test_a_version_2_file_still_opens_with_plain_sgd(tmp_path):
+    """Version 2 predates the optimizer settings: its runs were SGD (with their momentum),
+    without weight decay or clipping."""
+    document = valid_document()
+    document["version"] = 2
+    for name in SGD_TRAIN:
+        del document["train"][name]
+    path = tmp_path / "v2.json"
+    write_json(path, document)
+    loaded = load_experiment(path)
+    assert loaded == replace(CUSTOM, train=replace(CUSTOM.train, **SGD_TRAIN))
+    assert loaded.train.momentum == 0.9
+    document["train"]["optimizer"] = "adam"
+    write_json(path, document)
+    with pytest.raises(ExperimentFileError, match="train has optimizer, which version 2"):
+        load_experiment(path)
 
 
 def _corrupt(mutate):
@@ -107,7 +139,7 @@ BAD_FILES = [
         _corrupt(lambda d: d.update(format="other-app")),
         "not a Vanishing Gradient Lab experiment",
     ),
-    ("future-version", _corrupt(lambda d: d.update(version=3)), "version 3 is not supported"),
+    ("future-version", _corrupt(lambda d: d.update(version=4)), "version 4 is not supported"),
     ("version-zero", _corrupt(lambda d: d.update(version=0)), "version 0 is not supported"),
     (
         "v1-with-v2-field",
@@ -302,7 +334,11 @@ def test_weights_saved_with_a_version_1_experiment_still_belong_to_it(monkeypatc
     from vg_desktop.engine import Network
     from vg_desktop.weights_file import decode_weights, encode_weights, settings_digest
 
-    old = replace(CUSTOM, network=replace(CUSTOM.network, residual_form="post-activation"))
+    old = replace(
+        CUSTOM,
+        network=replace(CUSTOM.network, residual_form="post-activation"),
+        train=replace(CUSTOM.train, **SGD_TRAIN),
+    )
     arrays = Network(old.network, n_classes=old.data.n_classes).state_arrays()
     assert settings_digest(old, version=1) != settings_digest(old)
     with monkeypatch.context() as m:  # write the pair record as before version 2

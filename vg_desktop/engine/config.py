@@ -26,6 +26,8 @@ TEST_SHARE_DIVISOR = 5  # image datasets hold out n // 5 samples (20 %) as a tes
 # post-activation h = h_prev + f(norm(h_prev W + b)); pre-activation (He et al. 2016, "Identity
 # Mappings in Deep Residual Networks") h = h_prev + f(norm(h_prev)) W + b.
 RESIDUAL_FORMS = ("post-activation", "pre-activation")
+# The update rules, exactly as torch.optim's SGD, RMSprop and Adam (see engine/optimizers.py).
+OPTIMIZERS = ("sgd", "rmsprop", "adam")
 
 DEPTH_RANGE = (1, 200)
 WIDTH_RANGE = (2, 256)
@@ -36,6 +38,8 @@ SAMPLES_RANGE = (16, 4096)
 NOISE_RANGE = (0.0, 1.0)
 LEARNING_RATE_RANGE = (1e-5, 10.0)
 MOMENTUM_RANGE = (0.0, 0.99)
+WEIGHT_DECAY_RANGE = (0.0, 1.0)  # coupled L2: g + λ·θ
+CLIP_NORM_RANGE = (0.001, 1000.0)  # the largest total gradient norm a step may apply
 CLASSES_RANGE = (2, 8)
 # Batch norm over one sample divides by a zero variance, and over two every normalized value is
 # ±1 (x̂ = ±(z₁ − z₂) / |z₁ − z₂|, up to eps) whatever the input: degenerate, so refused.
@@ -178,16 +182,37 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Optimizer settings; these apply to a running network without rebuilding it."""
+    """Optimizer settings; these apply to a running network without rebuilding it.
+
+    ``optimizer`` is ``"sgd"``, ``"rmsprop"`` or ``"adam"`` (as ``torch.optim``); ``momentum``
+    is SGD's (the others do not use it); ``weight_decay`` is coupled L2 for all three;
+    ``clip_norm`` (None: off) clips the total gradient norm before each step.
+    """
 
     learning_rate: float = 0.1
     momentum: float = 0.0
     batch_size: int = 64
+    optimizer: str = "sgd"
+    weight_decay: float = 0.0
+    clip_norm: float | None = None
 
     def __post_init__(self) -> None:
         _check_float("learning_rate", self.learning_rate, LEARNING_RATE_RANGE)
         _check_float("momentum", self.momentum, MOMENTUM_RANGE)
         _check_int("batch_size", self.batch_size, BATCH_RANGE)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_float("weight_decay", self.weight_decay, WEIGHT_DECAY_RANGE)
+        if self.clip_norm is not None:
+            _check_float("clip_norm", self.clip_norm, CLIP_NORM_RANGE)
+
+    def optimizer_arguments(self) -> dict:
+        """The keyword arguments of :meth:`Network.train_step` these settings stand for."""
+        return {
+            "momentum": self.momentum,
+            "optimizer": self.optimizer,
+            "weight_decay": self.weight_decay,
+            "clip_norm": self.clip_norm,
+        }
 
 
 @dataclass(frozen=True)

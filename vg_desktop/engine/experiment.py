@@ -1,8 +1,10 @@
 """Experiments as versioned JSON: every setting needed to reproduce a run.
 
-A file looks like ``{"format": "vg-desktop-experiment", "version": 2, "network": {...},
-"data": {...}, "train": {...}}``. Version 2 added ``network.residual_form``; version 1 files
-(which predate it, and always meant the post-activation block) still open.
+A file looks like ``{"format": "vg-desktop-experiment", "version": 3, "network": {...},
+"data": {...}, "train": {...}}``. Version 2 added ``network.residual_form``; version 3 added
+``train.optimizer``, ``train.weight_decay`` and ``train.clip_norm``. Older files still open, with
+the values that reproduce what they ran (the post-activation block; SGD without weight decay or
+clipping).
 
 Reading is strict — an unknown format or version, a missing or unexpected field, a wrong type or
 an out-of-range value raises :class:`ExperimentFileError` with a message a user can act on — and
@@ -21,10 +23,14 @@ from .bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .config import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig
 
 FORMAT = "vg-desktop-experiment"
-VERSION = 2
+VERSION = 3
 # Fields each older version lacks (all of them, up to VERSION), and the value that reproduces
 # what that version ran.
-_ADDED_SINCE = {1: {"network": {"residual_form": "post-activation"}}}
+_TRAIN_ADDED_IN_3 = {"optimizer": "sgd", "weight_decay": 0.0, "clip_norm": None}
+_ADDED_SINCE = {
+    1: {"network": {"residual_form": "post-activation"}, "train": _TRAIN_ADDED_IN_3},
+    2: {"train": _TRAIN_ADDED_IN_3},
+}
 MAX_FILE_BYTES = 1_000_000  # an experiment is a few hundred bytes; refuse anything huge
 
 _SECTIONS = {"network": NetworkConfig, "data": DataConfig, "train": TrainConfig}

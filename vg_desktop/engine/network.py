@@ -1,4 +1,5 @@
-"""A fully connected classifier in plain NumPy: forward, backward, SGD, per-layer statistics.
+"""A fully connected classifier in plain NumPy: forward, backward, the optimizer step (SGD,
+RMSprop or Adam, see :mod:`.optimizers`), per-layer statistics.
 
 Hidden layer l (1-indexed, input -> output)::
 
@@ -30,7 +31,7 @@ Backward, from dL/dlogits down, for each hidden layer l (⊙ is the element-wise
 How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
 
 * One flat buffer holds every parameter (``params`` are views into it) and another every
-  gradient: the SGD step is a vector operation, and every layer's ‖W‖ comes from one pass.
+  gradient: the optimizer step is a vector operation, and every layer's ‖W‖ comes from one pass.
 * W_l and b_l are adjacent in that buffer, so together they are the (fan_in + 1, fan_out) matrix
   [W; b]. Each layer's input is stored with a trailing column of ones, [h, 1]; then
   ``[h, 1] @ [W; b] = h W + b`` is the forward pass in one matmul, and
@@ -52,6 +53,7 @@ How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -59,7 +61,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .activations import get_activation
-from .config import NetworkConfig
+from .config import OPTIMIZERS, NetworkConfig
 from .init import init_weights
 from .normalization import (
     EPS,
@@ -69,6 +71,7 @@ from .normalization import (
     normalize_forward,
     normalize_forward_into,
 )
+from .optimizers import OptimizerState
 from .stats import (
     StepStats,
     chain_rule_prediction,
@@ -155,7 +158,16 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return loss, exp / total
 
 
-_UPDATE_CHUNK = 1 << 15  # elements per SGD-update chunk: two chunks stay in the L2 cache
+_UPDATE_CHUNK = 1 << 15  # elements per update chunk: two chunks stay in the L2 cache
+
+
+def _check_optimizer(optimizer: str, weight_decay: float, clip_norm: float | None) -> None:
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}; got {optimizer!r}")
+    if not weight_decay >= 0.0:  # also refuses NaN
+        raise ValueError(f"weight_decay must be at least 0; got {weight_decay!r}")
+    if clip_norm is not None and not clip_norm > 0.0:
+        raise ValueError(f"clip_norm must be None or above 0; got {clip_norm!r}")
 
 
 class _Workspace:
@@ -252,8 +264,9 @@ class Network:
         # learning_rate × step, one cache-sized chunk at a time, before it is subtracted.
         self._update = np.empty(min(self._flat.size, _UPDATE_CHUNK), dtype=self.dtype)
         self._finite = np.empty(self._flat.size, dtype=bool)  # the lean step's NaN/inf check
-        self._velocity: np.ndarray | None = None  # heavy-ball momentum, made on first use
-        self._v_blocks: tuple | None = None
+        # What the optimizer remembers (velocity, running averages); made by the first step and
+        # made anew when the optimizer changes.
+        self._optimizer: OptimizerState | None = None
         self.params: list[dict[str, np.ndarray]] = []
         self.grads: list[dict[str, np.ndarray]] = []
         self._w_aug: list[np.ndarray] = []  # [W; b] of each layer, a view of the flat buffer
@@ -677,13 +690,23 @@ class Network:
 
     # ------------------------------------------------------------------ public API
     def gradients(
-        self, x: np.ndarray, y: np.ndarray, learning_rate: float | None = None
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        learning_rate: float | None = None,
+        momentum: float = 0.0,
+        *,
+        optimizer: str = "sgd",
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
     ) -> StepStats:
-        """Forward and backward pass on (x, y); parameters are left unchanged.
+        """Forward and backward pass on (x, y); parameters and optimizer state are unchanged.
 
-        The gradients are left in :attr:`grads`. With ``learning_rate``, ``update_ratios`` is the
-        ratio plain SGD would produce; without it, NaN.
+        The gradients are left in :attr:`grads` (unclipped). With ``learning_rate``,
+        ``update_ratios`` is the ratio the next :meth:`train_step` with these settings would
+        produce (on this batch); without it, NaN.
         """
+        _check_optimizer(optimizer, weight_decay, clip_norm)
         x, y = self._check_batch(x, y)
         ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
@@ -694,17 +717,47 @@ class Network:
             if learning_rate is None:
                 ratios = np.full(self.config.depth + 1, np.nan)
             else:
-                ratios = self._ratios(learning_rate, grad_norms, weight_norms)
+                state = self._optimizer
+                if state is None or state.kind != optimizer:
+                    state = OptimizerState(optimizer, self._flat.size, self.dtype)
+                else:
+                    state = copy.deepcopy(state)
+                direction, step_size = state.direction(
+                    self._grad_flat.copy(),
+                    self._flat,
+                    learning_rate,
+                    momentum,
+                    weight_decay,
+                    clip_norm,
+                )
+                ratios = self._ratios(
+                    step_size, self._weight_norms(self._weight_blocks(direction)), weight_norms
+                )
             return self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
 
     def train_step(
-        self, x: np.ndarray, y: np.ndarray, learning_rate: float, momentum: float = 0.0
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        learning_rate: float,
+        momentum: float = 0.0,
+        *,
+        optimizer: str = "sgd",
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
     ) -> StepStats:
-        """One SGD step (heavy-ball momentum when ``momentum`` > 0); returns its statistics.
+        """One optimizer step; returns its statistics.
+
+        ``optimizer`` is ``"sgd"`` (heavy-ball momentum when ``momentum`` > 0), ``"rmsprop"``
+        or ``"adam"``; ``weight_decay`` is coupled L2 and ``clip_norm`` clips the total
+        gradient norm first, all exactly as PyTorch (see :mod:`.optimizers`). Changing the
+        optimizer starts its state afresh.
 
         The statistics describe the parameters *before* the update: the gradients that were
-        applied and the pre-activations that produced them.
+        computed (before clipping) and the pre-activations that produced them; the update
+        ratios are those of the update actually applied.
         """
+        _check_optimizer(optimizer, weight_decay, clip_norm)
         x, y = self._check_batch(x, y)
         ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
@@ -712,20 +765,31 @@ class Network:
             loss, accuracy = self._backward(ws, u_stack, y)
             weight_norms = self._weight_norms(self._w_blocks)
             grad_norms = self._weight_norms(self._g_blocks)
-            step = self._step_direction(momentum)
-            step_norms = (
-                grad_norms if step is self._grad_flat else self._weight_norms(self._v_blocks)
+            direction, step_size = self._optimizer_step(
+                learning_rate, momentum, optimizer, weight_decay, clip_norm
             )
-            ratios = self._ratios(learning_rate, step_norms, weight_norms)
+            if direction is self._grad_flat and clip_norm is None:
+                step_norms = grad_norms
+            else:
+                step_norms = self._weight_norms(self._weight_blocks(direction))
+            ratios = self._ratios(step_size, step_norms, weight_norms)
             stats = self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
-            self._apply(step, learning_rate)
+            self._apply(direction, step_size)
         return stats
 
     def train_step_lean(
-        self, x: np.ndarray, y: np.ndarray, learning_rate: float, momentum: float = 0.0
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        learning_rate: float,
+        momentum: float = 0.0,
+        *,
+        optimizer: str = "sgd",
+        weight_decay: float = 0.0,
+        clip_norm: float | None = None,
     ) -> LeanStep:
-        """The same SGD step as :meth:`train_step` (the same parameters after it, bit for bit),
-        without the per-layer statistics.
+        """The same step as :meth:`train_step` (the same parameters and optimizer state after
+        it, bit for bit), without the per-layer statistics.
 
         The window draws statistics about 30 times a second and keeps a history that thins out
         as it grows, so most steps' statistics would never be seen: the app trains those with
@@ -733,26 +797,39 @@ class Network:
         enough to notice what must not wait for the next step with statistics: a divergence,
         and gradients that became exactly zero.
         """
+        _check_optimizer(optimizer, weight_decay, clip_norm)
         x, y = self._check_batch(x, y)
         ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
             u_stack = self._forward(ws, x, update_running=True, fresh=False)
             loss, accuracy = self._backward(ws, u_stack, y, statistics=False)
-            self._apply(self._step_direction(momentum), learning_rate)
+            direction, step_size = self._optimizer_step(
+                learning_rate, momentum, optimizer, weight_decay, clip_norm
+            )
+            self._apply(direction, step_size)
             # An infinite or NaN gradient leaves infinite or NaN parameters after the update.
             finite = bool(np.isfinite(loss) and np.isfinite(self._flat, out=self._finite).all())
         return LeanStep(loss, accuracy, finite, ws.zero_layers)
 
-    def _step_direction(self, momentum: float) -> np.ndarray:
-        """The gradient, or with momentum the velocity v ← μ·v + g."""
-        if momentum <= 0.0:
-            return self._grad_flat
-        if self._velocity is None:
-            self._velocity = np.zeros_like(self._flat)
-            self._v_blocks = self._weight_blocks(self._velocity)
-        self._velocity *= momentum
-        self._velocity += self._grad_flat
-        return self._velocity
+    def _optimizer_step(
+        self,
+        learning_rate: float,
+        momentum: float,
+        optimizer: str,
+        weight_decay: float,
+        clip_norm: float | None,
+    ) -> tuple[np.ndarray, float]:
+        """Advance the optimizer (fresh state when the optimizer changed): (direction, size)."""
+        if self._optimizer is None or self._optimizer.kind != optimizer:
+            self._optimizer = OptimizerState(optimizer, self._flat.size, self.dtype)
+        return self._optimizer.direction(
+            self._grad_flat, self._flat, learning_rate, momentum, weight_decay, clip_norm
+        )
+
+    @property
+    def optimizer_kind(self) -> str | None:
+        """The optimizer whose state the network holds (None before the first step)."""
+        return None if self._optimizer is None else self._optimizer.kind
 
     def _apply(self, step: np.ndarray, learning_rate: float) -> None:
         """θ ← θ − lr·step, in chunks that stay in cache between the two operations."""
@@ -845,18 +922,26 @@ class Network:
         return loss, float(np.mean(np.argmax(logits, axis=1) == y))
 
     # ------------------------------------------------------------------ state
-    def state_arrays(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter (and batch-norm running statistic), for saving as .npz."""
+    def state_arrays(self, optimizer: bool = False) -> dict[str, np.ndarray]:
+        """Copies of every parameter (and batch-norm running statistic), for saving as .npz;
+        with ``optimizer``, also the optimizer's state (``optimizer_*``, see
+        :meth:`.OptimizerState.arrays`; none before the first step or for plain SGD)."""
         out = {}
         for layer, p in enumerate(self.params):
             for name, value in p.items():
                 out[f"layer{layer}_{name}"] = value.copy()
         out["running_mean"] = self.running_mean.copy()
         out["running_var"] = self.running_var.copy()
+        if optimizer and self._optimizer is not None:
+            out.update(self._optimizer.arrays())
         return out
 
     def load_state_arrays(self, arrays: dict[str, np.ndarray]) -> None:
-        """Load what :meth:`state_arrays` wrote; every shape is checked before anything changes."""
+        """Load what :meth:`state_arrays` wrote; every shape is checked before anything changes.
+
+        Optimizer state (``optimizer_*``), when present, is loaded too; without it the
+        optimizer starts fresh, as after a rebuild.
+        """
         expected = self.state_arrays()
         missing = set(expected) - set(arrays)
         if missing:
@@ -864,6 +949,8 @@ class Network:
         for key, value in expected.items():
             if np.shape(arrays[key]) != value.shape:
                 raise ValueError(f"{key} has shape {np.shape(arrays[key])}, expected {value.shape}")
+        optimizer = OptimizerState.from_arrays(arrays, self._flat.size, self.dtype)
+        self._optimizer = optimizer
         for layer, p in enumerate(self.params):
             for name in p:
                 p[name][...] = arrays[f"layer{layer}_{name}"]

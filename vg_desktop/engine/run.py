@@ -1,5 +1,5 @@
-"""A training run: a network, its dataset and a seeded minibatch stream, stepped one SGD step at
-a time. The GUI worker and the headless CLI both drive this class, so they compute the same
+"""A training run: a network, its dataset and a seeded minibatch stream, stepped one optimizer
+step at a time. The GUI worker and the headless CLI both drive this class, so they compute the same
 numbers for the same experiment.
 """
 
@@ -38,7 +38,8 @@ class TrainingRun:
         self.step_count = 0
 
     def set_train(self, train: TrainConfig) -> None:
-        """Change learning rate, momentum or batch size without rebuilding the network."""
+        """Change the training settings without rebuilding the network (a new optimizer starts
+        with fresh state at the next step)."""
         self.config = replace(self.config, train=train)  # validates the combination
 
     def next_batch(self) -> tuple[np.ndarray, np.ndarray]:
@@ -51,10 +52,10 @@ class TrainingRun:
         return self.x[idx], self.y[idx]
 
     def step(self) -> StepStats:
-        """One SGD step on the next minibatch."""
+        """One optimizer step on the next minibatch."""
         x, y = self.next_batch()
         train = self.config.train
-        stats = self.network.train_step(x, y, train.learning_rate, train.momentum)
+        stats = self.network.train_step(x, y, train.learning_rate, **train.optimizer_arguments())
         self.step_count += 1
         return stats
 
@@ -62,7 +63,9 @@ class TrainingRun:
         """The same step as :meth:`step` without the per-layer statistics."""
         x, y = self.next_batch()
         train = self.config.train
-        result = self.network.train_step_lean(x, y, train.learning_rate, train.momentum)
+        result = self.network.train_step_lean(
+            x, y, train.learning_rate, **train.optimizer_arguments()
+        )
         self.step_count += 1
         return result
 
@@ -70,9 +73,10 @@ class TrainingRun:
         """Statistics of the current parameters on a fixed batch (the first ``batch_size``
         samples), without training and without advancing the minibatch stream: showing a
         network never changes the batches it later trains on."""
-        size = self.config.train.batch_size
+        train = self.config.train
+        size = train.batch_size
         return self.network.gradients(
-            self.x[:size], self.y[:size], learning_rate=self.config.train.learning_rate
+            self.x[:size], self.y[:size], train.learning_rate, **train.optimizer_arguments()
         )
 
     def test_accuracy(self) -> float:
