@@ -89,7 +89,7 @@ def test_relu_he_bars_stay_within_a_few_times_the_last():
     for step in (0, SCREENSHOT_STEPS):
         stats, _ = stats_at(network(activation="relu", init="he"), step)
         g = stats.signal_grad_norms
-        spread = g / g[-1]  # measured 0.73 .. 1.9 (layer 1)
+        spread = g / g[-1]  # measured 0.73-1.38 at step 0, 1.0-2.27 at step 150
         assert np.all((spread > 0.2) & (spread < 5)), (step, spread)
 
 
