@@ -38,6 +38,10 @@ def ratio_text(ratio: float) -> str:
     return power_of_ten(ratio)
 
 
+# An exact 0 is an underflow, or a layer none of whose units passes a gradient (dead ReLUs).
+EXACT_ZERO = "exactly 0: it underflowed, or no unit passes one"
+
+
 def headline(values: np.ndarray, quantity: str) -> str:
     """One sentence stating what the bars of ``quantity`` show for ``values`` (input first)."""
     v = np.asarray(values, dtype=np.float64).ravel()
@@ -63,9 +67,9 @@ def headline(values: np.ndarray, quantity: str) -> str:
         return f"One hidden layer: its {what} is about {power_of_ten(float(v[0]))}"
     first, ref = abs(float(v[0])), abs(float(v[ref_index]))
     if ref == 0:
-        return f"The last hidden layer receives no {what} at all (it underflowed to 0)"
+        return f"The last hidden layer receives no {what} at all ({EXACT_ZERO})"
     if first == 0:
-        return f"Layer 1 receives no {what} at all (it underflowed to 0) — vanishing"
+        return f"Layer 1 receives no {what} at all ({EXACT_ZERO}) — vanishing"
     ratio = first / ref
     theirs = f"the last hidden layer's {what}"
     if ratio >= 100:
