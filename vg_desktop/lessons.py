@@ -157,7 +157,7 @@ MEASURES: dict[str, MeasureSpec] = {
         _all_layers("mean_derivatives", np.mean), False, "mean f′ averaged over all hidden layers"
     ),
     "saturated_fraction_layer": MeasureSpec(
-        _per_layer("saturated_fractions"), True, "share of a layer's units saturated (or dead)"
+        _per_layer("saturated_fractions"), True, "share of a layer's units saturated (ReLU: u ≤ 0)"
     ),
     "saturated_fraction_max": MeasureSpec(
         _all_layers("saturated_fractions", np.max), False, "largest saturated share of any layer"
