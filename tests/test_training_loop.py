@@ -77,6 +77,7 @@ def test_the_window_receives_the_history_of_a_run_with_statistics_every_step(mon
             saturated_fraction=stats.saturated_fractions,
             mean_derivative=stats.mean_derivatives,
             stream_grad_norm=stats.stream_grad_norms,
+            distance_from_init=stats.distance_from_init,
         )
     assert reference.stride == 2 and received.stride == 2
     assert received.steps.tolist() == reference.steps.tolist()

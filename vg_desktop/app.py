@@ -96,6 +96,13 @@ QUANTITIES = [
         "shortcut carries down to the layers below. The signal ‖∂L/∂z‖ is what enters a "
         "layer's branch; it can be small while this stream stays healthy.",
     ),
+    (
+        "distance",
+        "Distance from init ‖W−W₀‖/‖W₀‖",
+        "How far each layer's weights have moved from the ones the network started with, "
+        "relative to their size. The consequence of a vanishing gradient: a layer that "
+        "receives almost none keeps its initial (random) weights, so it never learns features.",
+    ),
 ]
 # The figures are measured by tests/test_readme_claims.py (the README states them too).
 OVERLAY_TOOLTIP = (
@@ -110,6 +117,7 @@ HISTORY_FIELD = {
     "weight": "weight_grad_norm",
     "update": "update_ratio",
     "stream": "stream_grad_norm",
+    "distance": "distance_from_init",
 }
 ZOOM_STEP = 1.15
 BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
@@ -130,6 +138,7 @@ def snapshot_values(snap: Snapshot, quantity: str) -> np.ndarray:
         "weight": snap.weight_grad_norms,
         "update": snap.update_ratios,
         "stream": snap.stream_grad_norms,
+        "distance": snap.distance_from_init,
     }[quantity]
 
 

@@ -49,6 +49,7 @@ CSV_HEADER = [
     "saturated_fraction",
     "rms_derivative",  # √mean f′², the factor the gradient's norm pays at the layer
     "stream_grad_norm",  # ‖dL/dh_l‖ at the layer's output (the residual stream's gradient)
+    "distance_from_init",  # ‖W_l − W_l(0)‖/‖W_l(0)‖ before the step: how far the layer moved
 ]
 
 
@@ -179,6 +180,7 @@ def stats_rows(step: int, s: StepStats) -> list[list]:
                 float(s.saturated_fractions[layer]) if hidden else "",
                 float(s.rms_derivatives[layer]) if hidden else "",
                 float(s.stream_grad_norms[layer]) if hidden else "",
+                float(s.distance_from_init[layer]),
             ]
         )
     return rows
@@ -195,10 +197,16 @@ def _progress(done: int, total: int, loss: float, started: float) -> None:
     sys.stderr.flush()
 
 
-def summary_table(first: StepStats, last: StepStats, steps: int) -> str:
+def summary_table(
+    first: StepStats, last: StepStats, steps: int, distance: np.ndarray | None = None
+) -> str:
+    """The per-layer table printed after a run; ``distance`` is each layer's
+    ‖W − W(0)‖/‖W(0)‖ after the last step (``Network.distance_from_init``)."""
+    if distance is None:
+        distance = last.distance_from_init
     lines = [
         f"{'layer':>5}  {'|dL/dz| first':>14}  {'|dL/dz| last':>13}  "
-        f"{'|dL/dW| last':>13}  {'mean f′':>8}  {'saturated':>9}"
+        f"{'|dL/dW| last':>13}  {'mean f′':>8}  {'saturated':>9}  {'distance_from_init':>18}"
     ]
     depth = last.depth
     shown = range(depth) if depth <= 12 else [*range(3), None, *range(depth - 3, depth)]
@@ -209,8 +217,12 @@ def summary_table(first: StepStats, last: StepStats, steps: int) -> str:
         lines.append(
             f"{layer + 1:>5}  {first.signal_grad_norms[layer]:>14.3e}  "
             f"{last.signal_grad_norms[layer]:>13.3e}  {last.weight_grad_norms[layer]:>13.3e}  "
-            f"{last.mean_derivatives[layer]:>8.4f}  {last.saturated_fractions[layer]:>9.1%}"
+            f"{last.mean_derivatives[layer]:>8.4f}  {last.saturated_fractions[layer]:>9.1%}  "
+            f"{distance[layer]:>18.3e}"
         )
+    lines.append(
+        f"{'out':>5}  {'':>14}  {'':>13}  {'':>13}  {'':>8}  {'':>9}  {distance[-1]:>18.3e}"
+    )
     ratio = last.signal_grad_norms[0] / last.signal_grad_norms[-1]
     lines.append(
         f"after {steps} steps: loss {last.loss:.4f}, accuracy {last.accuracy:.1%}, "
@@ -308,6 +320,7 @@ class StepWriter:
                 "saturated_fractions": s.saturated_fractions.tolist(),
                 "rms_derivatives": s.rms_derivatives.tolist(),
                 "stream_grad_norms": s.stream_grad_norms.tolist(),
+                "distance_from_init": s.distance_from_init.tolist(),
             }
             text = ("\n" if self._json_steps == 0 else ",\n") + json.dumps(record, allow_nan=True)
             self._write(self._json_path, self._json.write, text)
@@ -416,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.write("\n")
     if not args.quiet:
         if last is not None:
-            print(summary_table(first, last, run.step_count))
+            distance = run.network.distance_from_init()
+            print(summary_table(first, last, run.step_count, distance))
             if len(run.y_test):
                 print(
                     f"test accuracy on the {len(run.y_test)} held-out samples: "

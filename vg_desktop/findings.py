@@ -59,6 +59,8 @@ def headline(values: np.ndarray, quantity: str) -> str:
             health.EXPLODING: "too much (above 10⁻¹)",
         }[code]
         return f"One step changes layer 1's weights by about {amount} of their size — {meaning}"
+    if quantity == "distance":
+        return _distance_headline(v, code)
     what = {"signal": "gradient", "stream": "residual-stream gradient"}.get(
         quantity, "weight gradient"
     )
@@ -82,3 +84,31 @@ def headline(values: np.ndarray, quantity: str) -> str:
     if code == health.EXPLODING and ratio < health.EXPLODING_RATIO:
         sentence += " (gradients above 10⁶)"
     return sentence
+
+
+def _size_text(value: float) -> str:
+    """A relative distance as a class reads it: '3 %' from 1 % up, else a power of ten."""
+    if value >= 0.01:
+        return f"{value:.0%}" if value < 10 else f"{value:.2g} times"
+    return power_of_ten(value)
+
+
+def _distance_headline(v: np.ndarray, code: int) -> str:
+    """How far layer 1's weights moved from their initial values, against the last hidden one."""
+    first = float(v[0])
+    if not np.any(v):
+        return "No layer has moved yet: every weight is still its initial value"
+    if v.size == 1:
+        return f"The weights moved {_size_text(first)} of their initial size"
+    ref = float(v[health.reference_index(v.size, "distance")])
+    if first == 0:
+        return "Layer 1's weights have not moved at all from their initial values — stuck"
+    verdict = {
+        health.VANISHING: "layer 1 is stuck",
+        health.HEALTHY: "both are learning",
+        health.EXPLODING: "layer 1 moved far more",
+    }[code]
+    return (
+        f"Layer 1's weights moved {_size_text(first)} of their initial size, the last hidden "
+        f"layer's {_size_text(ref)} — {verdict}"
+    )

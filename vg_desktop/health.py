@@ -31,7 +31,9 @@ VANISHING = 0
 HEALTHY = 1
 EXPLODING = 2
 
-QUANTITIES = ("signal", "weight", "update", "stream")
+QUANTITIES = ("signal", "weight", "update", "stream", "distance")
+# Arrays of these quantities hold depth + 1 values, the output layer last.
+WITH_OUTPUT_LAYER = ("weight", "update", "distance")
 
 # Relative thresholds for "signal" and "weight", as a ratio to the reference layer.
 VANISHING_RATIO = 1e-2
@@ -57,7 +59,7 @@ def reference_index(n_values: int, quantity: str) -> int:
     (with a single value there is nothing else to compare with, so it is its own reference).
     """
     _check_quantity(quantity)
-    if quantity == "weight" and n_values >= 2:
+    if quantity in ("weight", "distance") and n_values >= 2:
         return n_values - 2
     return n_values - 1
 
@@ -117,6 +119,12 @@ def label(code: int) -> str:
 def describe(quantity: str) -> dict[int, str]:
     """Legend text for each health code under ``quantity``: the threshold in words."""
     _check_quantity(quantity)
+    if quantity == "distance":
+        return {
+            VANISHING: "stuck: moved ≤ 1/100 as far as last hidden",
+            HEALTHY: "moving",
+            EXPLODING: "moved ≥ 100× as far as last hidden, > 10⁶, NaN",
+        }
     if quantity == "update":
         return {
             VANISHING: "vanishing: < 10⁻⁵ (barely learns)",
@@ -133,6 +141,12 @@ def describe(quantity: str) -> dict[int, str]:
 def describe_plainly(quantity: str) -> dict[int, str]:
     """The same rules in plain words, for simple mode (the precise ones go in the tooltip)."""
     _check_quantity(quantity)
+    if quantity == "distance":
+        return {
+            VANISHING: "stuck: still its initial weights",
+            HEALTHY: "learning",
+            EXPLODING: "moved 100× more, or broken",
+        }
     if quantity == "update":
         return {
             VANISHING: "vanishing: barely learns",

@@ -37,7 +37,7 @@ VERSION = 1
 MAX_FILE_BYTES = 1_000_000  # a long lesson is a few tens of kilobytes
 MAX_STEPS = 100
 MAX_EXPECT_STEPS = 5000  # a check may train at most this many steps (it must stay quick)
-QUANTITIES = ("signal", "weight", "update", "stream")
+QUANTITIES = ("signal", "weight", "update", "stream", "distance")
 _TEXT_LIMITS = {"title": 200, "author": 200, "description": 2000}
 _STEP_TEXT_LIMITS = {"id": 80, "title": 200, "text": 6000, "question": 1000, "citation": 1000}
 _SECTIONS = {"network": NetworkConfig, "data": DataConfig, "train": TrainConfig}
@@ -210,7 +210,7 @@ class Expectation:
 class ViewHints:
     """How the window should show a step; ``None`` leaves that part of the view as it is."""
 
-    quantity: str | None = None  # "signal", "weight", "update" or "stream"
+    quantity: str | None = None  # "signal", "weight", "update", "stream" or "distance"
     overlay: bool | None = None  # the chain-rule estimate on the gradient bars
     layer: int | None = None  # the layer whose histogram the activation plot shows (1-based)
     play: bool | None = None  # start training at once

@@ -37,6 +37,7 @@ class HistoryChunk:
     saturated_fractions: np.ndarray  # (k, depth)
     mean_derivatives: np.ndarray  # (k, depth)
     stream_grad_norms: np.ndarray  # (k, depth)
+    distance_from_init: np.ndarray  # (k, depth + 1)
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -54,6 +55,7 @@ class HistoryChunk:
                 saturated_fraction=self.saturated_fractions[i],
                 mean_derivative=self.mean_derivatives[i],
                 stream_grad_norm=self.stream_grad_norms[i],
+                distance_from_init=self.distance_from_init[i],
             )
 
     @staticmethod
@@ -68,6 +70,7 @@ class HistoryChunk:
             saturated_fractions=frozen(np.zeros((0, depth))),
             mean_derivatives=frozen(np.zeros((0, depth))),
             stream_grad_norms=frozen(np.zeros((0, depth))),
+            distance_from_init=frozen(np.zeros((0, depth + 1))),
         )
 
 
@@ -87,6 +90,7 @@ class HistoryRecorder:
         "saturated_fractions",
         "mean_derivatives",
         "stream_grad_norms",
+        "distance_from_init",
     )
 
     def __init__(self) -> None:
@@ -151,6 +155,7 @@ class Snapshot:
     saturated_fractions: np.ndarray  # (depth,)
     predicted_signal_norms: np.ndarray  # (depth,) ∏ RMS f′ × gain estimate of ‖dL/dz_l‖
     stream_grad_norms: np.ndarray  # (depth,) ‖dL/dh_l‖, the residual stream's gradient
+    distance_from_init: np.ndarray  # (depth + 1,) ‖W_l − W_l(0)‖/‖W_l(0)‖, output layer last
     preactivations: tuple[np.ndarray, ...]  # depth 1-D samples of u_l
     data_x: np.ndarray  # (n, 2) the dataset; for images, (k, pixels) shown test images
     data_y: np.ndarray  # (n,)
@@ -206,6 +211,7 @@ def snapshot_from_stats(
         saturated_fractions=frozen(stats.saturated_fractions),
         predicted_signal_norms=frozen(stats.predicted_signal_norms),
         stream_grad_norms=frozen(stats.stream_grad_norms),
+        distance_from_init=frozen(stats.distance_from_init),
         preactivations=tuple(preactivation_sample(u) for u in stats.preactivations),
         data_x=data_x,
         data_y=data_y,

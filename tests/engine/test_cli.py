@@ -22,6 +22,7 @@ from vg_desktop.engine import (
     ExperimentConfig,
     NetworkConfig,
     TrainConfig,
+    TrainingRun,
     save_experiment,
 )
 
@@ -39,6 +40,7 @@ HEADER = [
     "saturated_fraction",
     "rms_derivative",
     "stream_grad_norm",
+    "distance_from_init",
 ]
 
 
@@ -367,3 +369,25 @@ def test_optimizer_options_reach_the_config_and_the_json(tmp_path):
     assert code == 0
     recorded = json.loads(out.read_text(encoding="utf-8"))["config"]["train"]
     assert recorded["optimizer"] == "adam" and recorded["clip_norm"] == 0.5
+
+
+def test_distance_from_init_column_and_summary(tmp_path, capsys):
+    """The CSV's distance_from_init is the distance before each step's update (as every column
+    describes the weights that produced that step's gradients); the summary prints each layer's
+    distance after the last step."""
+    out = tmp_path / "d.csv"
+    args = ["--depth", "3", "--width", "8", "--steps", "4", "--activation", "tanh"]
+    assert cli.main([*args, "--csv", str(out)]) == 0
+    header, rows = read_csv(out)
+    column = header.index("distance_from_init")
+    step1 = [float(r[column]) for r in rows if r[0] == "1"]
+    assert step1 == [0.0] * 4  # before the first update nothing has moved
+    step4 = [float(r[column]) for r in rows if r[0] == "4"]
+    assert all(v > 0 for v in step4)
+    run = TrainingRun(cli.config_from_args(cli.build_parser().parse_args(args)))
+    for _ in range(4):
+        run.step()
+    summary = capsys.readouterr().out
+    assert "distance_from_init" in summary
+    for value in run.network.distance_from_init():
+        assert f"{value:.3e}" in summary

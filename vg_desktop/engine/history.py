@@ -19,6 +19,7 @@ FIELDS_PER_LAYER = (
     "saturated_fraction",
     "mean_derivative",
     "stream_grad_norm",  # ‖dL/dh_l‖, the residual stream's gradient (hidden layers only)
+    "distance_from_init",  # ‖W_l − W_l(0)‖/‖W_l(0)‖ (every layer, output last)
 )
 
 

@@ -159,6 +159,7 @@ def softmax_cross_entropy(logits: np.ndarray, y: np.ndarray) -> tuple[float, np.
 
 
 _UPDATE_CHUNK = 1 << 15  # elements per update chunk: two chunks stay in the L2 cache
+_DISTANCE_CHUNK = 1 << 15  # elements of W - W(0) formed at a time by distance_from_init
 
 
 def _check_optimizer(optimizer: str, weight_decay: float, clip_norm: float | None) -> None:
@@ -306,6 +307,18 @@ class Network:
         # Batch-norm running statistics, used in evaluation mode (predict / evaluate).
         self.running_mean = np.zeros((config.depth, config.width))
         self.running_var = np.ones((config.depth, config.width))
+        # W_l(0), as built from the seed, for distance_from_init (loading weights keeps it).
+        first, rows, last = self._w_blocks
+        self._initial_weights = (
+            first.copy(),
+            None if rows is None else rows.copy(),
+            last.copy(),
+        )
+        self._initial_norms = self._weight_norms(self._w_blocks)
+        # Hidden layers 2..depth are differenced a few at a time, so W − W(0) stays in cache.
+        self._distance_rows = 0 if rows is None else max(1, _DISTANCE_CHUNK // rows.shape[1])
+        row_elements = 0 if rows is None else min(len(rows), self._distance_rows) * rows.shape[1]
+        self._distance_scratch = np.empty(max(first.size, last.size, row_elements), self.dtype)
 
     # ------------------------------------------------------------------ forward / backward
     def _workspace_for(self, batch: int) -> _Workspace:
@@ -666,6 +679,7 @@ class Network:
             saturated_fractions=saturated,
             predicted_signal_norms=predicted,
             stream_grad_norms=stream,
+            distance_from_init=self.distance_from_init(),
             preactivations=list(u_stack),
         )
 
@@ -920,6 +934,33 @@ class Network:
             logits = self._forward_eval(x)
             loss, _ = softmax_cross_entropy(logits, y)
         return loss, float(np.mean(np.argmax(logits, axis=1) == y))
+
+    def distance_from_init(self) -> np.ndarray:
+        """(depth + 1,) float64 ‖W_l − W_l(0)‖_F / ‖W_l(0)‖_F per layer, output layer last.
+
+        W_l(0) are the weights the network was built with from its seed (loading saved weights
+        does not change them), so this is 0 before the first step and says how far each layer
+        has moved since: a layer the gradient never reaches stays near 0. Weights only (biases,
+        γ and β are left out). NaN for a layer whose initial weights are all zero.
+        """
+        first0, rows0, last0 = self._initial_weights
+        first, rows, last = self._w_blocks
+        scratch = self._distance_scratch
+        diffs = np.empty(self.config.depth + 1)
+        with np.errstate(all="ignore"):
+            for k, (now, then) in ((0, (first, first0)), (-1, (last, last0))):
+                d = scratch[: now.size]
+                np.subtract(now, then, out=d)
+                diffs[k] = safe_norm(d)
+            if rows is not None:
+                per = self._distance_rows
+                for start in range(0, len(rows), per):
+                    part = slice(start, start + per)
+                    n = len(rows[part])
+                    d = scratch[: n * rows.shape[1]].reshape(n, -1)
+                    np.subtract(rows[part], rows0[part], out=d)
+                    diffs[1 + start : 1 + start + n] = row_norms(d)
+            return diffs / np.where(self._initial_norms > 0, self._initial_norms, np.nan)
 
     # ------------------------------------------------------------------ state
     def state_arrays(self, optimizer: bool = False) -> dict[str, np.ndarray]:

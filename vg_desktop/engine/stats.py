@@ -149,6 +149,10 @@ class StepStats:
         the gradient the identity path (the residual stream) carries down, which the branch
         gradient ‖dL/dz_l‖ can be far below while it stays healthy. In the pre-activation block
         dL/dz_l = dL/dh_l for l >= 2; in a plain stack h_l = a_l, so it is ‖dL/da_l‖.
+    distance_from_init
+        (depth + 1,) ‖W_l − W_l(0)‖_F / ‖W_l(0)‖_F before the step, output layer last: how far
+        each layer's weights have moved from those the network was built with (see
+        :meth:`Network.distance_from_init`).
     """
 
     loss: float
@@ -163,6 +167,7 @@ class StepStats:
     predicted_signal_norms: np.ndarray
     preactivations: list[np.ndarray]
     stream_grad_norms: np.ndarray
+    distance_from_init: np.ndarray
 
     @property
     def finite(self) -> bool:

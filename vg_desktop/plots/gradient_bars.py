@@ -50,14 +50,22 @@ QUANTITY_LABELS = {
     "weight": "‖∂L/∂W‖ weight gradient (log₁₀)",
     "update": "‖ΔW‖/‖W‖ update ratio (log₁₀)",
     "stream": "‖∂L/∂h‖ residual-stream gradient (log₁₀)",
+    "distance": "‖W−W₀‖/‖W₀‖ distance from init (log₁₀)",
 }
 QUANTITY_SYMBOLS = {
     "signal": "‖∂L/∂z‖",
     "weight": "‖∂L/∂W‖",
     "update": "‖ΔW‖/‖W‖",
     "stream": "‖∂L/∂h‖",
+    "distance": "‖W−W₀‖/‖W₀‖",
 }
-DEFAULT_BOUNDS = {"signal": (-24, 2), "weight": (-24, 2), "update": (-24, 0), "stream": (-24, 2)}
+DEFAULT_BOUNDS = {
+    "signal": (-24, 2),
+    "weight": (-24, 2),
+    "update": (-24, 0),
+    "stream": (-24, 2),
+    "distance": (-16, 2),
+}
 PREDICT_MESSAGE = "Make your prediction. The bars appear when you press Play."
 PREDICTION_LABEL = "chain-rule estimate: ∏ RMS f′ × gain"
 PREDICTION_NOT_SHOWN = "chain-rule estimate: not for this network (plain stacks only)"
@@ -633,7 +641,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._set_run(self._b, values_b if values_b is not None else np.zeros(0))
         self._predicted = None if predicted is None else np.asarray(predicted, dtype=np.float64)
         n = max(len(self._a), len(self._b))
-        self._bottom_axis.has_output = self._quantity in ("weight", "update")
+        self._bottom_axis.has_output = self._quantity in ("weight", "update", "distance")
         if n != self._n_columns or had_b != self._has_b:
             self._set_x_range(n)
         if had_b != self._has_b:

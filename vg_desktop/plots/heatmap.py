@@ -25,6 +25,7 @@ COLORBAR_LABELS = {
     "weight": "‖∂L/∂W‖",
     "update": "‖ΔW‖/‖W‖",
     "stream": "‖∂L/∂h‖",
+    "distance": "‖W−W₀‖/‖W₀‖",
 }
 
 
@@ -125,7 +126,7 @@ class GradientHeatmap(pg.PlotWidget):
                 f"quantity must be one of {', '.join(COLORBAR_LABELS)}; got {quantity!r}"
             )
         self._quantity = quantity
-        self._layer_axis.has_output = quantity in ("weight", "update")
+        self._layer_axis.has_output = quantity in ("weight", "update", "distance")
         self._layer_axis.picture = None
         self._layer_axis.update()
         self.apply_theme(self._theme)
