@@ -93,8 +93,10 @@ QUANTITIES = [
         "stream",
         "Residual stream ‖∂L/∂h‖",
         "Residual networks only: the gradient at each layer's output h, which the identity "
-        "shortcut carries down to the layers below. The signal ‖∂L/∂z‖ is what enters a "
-        "layer's branch; it can be small while this stream stays healthy.",
+        "shortcut carries down to the layers below. The signal ‖∂L/∂z‖ is the gradient at "
+        "the linear output inside a layer's branch: in the post-activation block it has passed "
+        "back through the branch's activation and can be small while this stream stays "
+        "healthy; in the pre-activation block it equals the stream from layer 2 on.",
     ),
     (
         "distance",
