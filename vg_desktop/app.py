@@ -126,7 +126,7 @@ BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
 ACTIVATION_SHARE = 0.27  # of the window's width: the activation plot's column
 SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while training
 HEADLINE_INTERVAL = 0.5  # s between headline changes while training: numbers a class can read
-HEADLINE_SCALE = 1.25  # the headline's type, relative to the window's
+HEADLINE_SCALE = 1.15  # the headline's type, relative to the window's (A/B: 1.0, two lines)
 
 
 def default_config() -> ExperimentConfig:
@@ -807,13 +807,20 @@ class MainWindow(QMainWindow):
         self.bars.set_plain_language(not on)
         self.activation_plot.set_plain_language(not on)
 
+    def _size_headline(self, two_runs: bool) -> None:
+        font = QFont(QApplication.font())
+        font.setPointSizeF(font.pointSizeF() * (1.0 if two_runs else HEADLINE_SCALE))
+        font.setBold(True)
+        if font != self.headline.font():
+            self.headline.setFont(font)
+
     def _update_headline(self, snaps: list[tuple[str, Snapshot]], key: str) -> None:
         now = time.perf_counter()
         playing = any(s.playing for _, s in snaps)
         if playing and now - self._headline_at < HEADLINE_INTERVAL:
             return
         text = "\n".join(
-            f"{name} — {headline(snapshot_values(s, key), key)}"
+            f"{name}: {headline(snapshot_values(s, key), key)}"
             if name
             else headline(snapshot_values(s, key), key)
             for name, s in snaps
@@ -821,6 +828,7 @@ class MainWindow(QMainWindow):
         if text != self.headline.text():
             self._headline_at = now
             self.headline.setText(text)
+            self._size_headline(len(snaps) > 1)
 
     # ---------------------------------------------------------------- view controls
     def fit_bars_to_data(self) -> None:
@@ -879,10 +887,7 @@ class MainWindow(QMainWindow):
             self.digits_view,
         ):
             plot.apply_theme(theme)
-        font = QFont(app.font())
-        font.setPointSizeF(app.font().pointSizeF() * HEADLINE_SCALE)
-        font.setBold(True)
-        self.headline.setFont(font)
+        self._size_headline(self.run_b is not None)
         # Larger type needs a wider control panel: sized once the new fonts have reached the
         # widgets (their size hints change only then).
         QTimer.singleShot(0, self._fit_controls_width)
@@ -1102,9 +1107,9 @@ class MainWindow(QMainWindow):
             if s is not None and s.diverged
         ]
         self.bars.set_diverged("\n".join(diverged) if diverged else None)
-        labels = self.run_labels() if b is not None else {"A": ""}
+        # A/B: "A" and "B" only (the legend, the status bar and the titles name their setups).
         self._update_headline(
-            [(labels["A"], snap_a)] + ([(labels["B"], snap_b)] if snap_b else []), key
+            [("A" if b is not None else "", snap_a)] + ([("B", snap_b)] if snap_b else []), key
         )
         snap = self.shown_run.drawn
         if snap is None:
@@ -1175,18 +1180,23 @@ class MainWindow(QMainWindow):
             s = run.drawn
             if s is None:
                 continue
-            prefix = f"{self.run_labels()[run.name]}  —  " if self.run_b is not None else ""
             rate = f"{s.steps_per_second:,.0f} steps/s" if s.playing else "paused"
-            text = (
-                f"{prefix}Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
-                f"  ·  {rate}"
-            )
+            if self.run_b is not None:  # two runs share the bar: shorter figures, named runs
+                text = (
+                    f"{self.run_labels()[run.name]}: step {s.step:,} · loss {s.loss:.3f}"
+                    f" · accuracy {s.accuracy:.0%} · {rate}"
+                )
+            else:
+                text = (
+                    f"Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
+                    f"  ·  {rate}"
+                )
             if s.diverged:
                 text += "  ·  DIVERGED"
             elif s.message:
                 text += f"  ·  {s.message}"
             parts.append(text)
-        self.status_label.setText("        ".join(parts))
+        self.status_label.setText("     |     ".join(parts))
 
     def showEvent(self, event) -> None:
         super().showEvent(event)

@@ -39,6 +39,7 @@ def _luminance(color) -> float:
 @pytest.mark.parametrize("theme", ["light", "dark", "presentation"])
 def test_compare_names_runs_everywhere_and_fills_differ_without_color(qtbot, window, theme):
     window.apply_theme(theme)
+    window.resize(1920, 1080)
     window.set_compare(True)
     window.edit_b.setChecked(True)
     b = window.run_b.config
@@ -60,9 +61,12 @@ def test_compare_names_runs_everywhere_and_fills_differ_without_color(qtbot, win
     assert any(t.startswith(label_a) for t in legend) and any(t.startswith(label_b) for t in legend)
     curves = window.curves.legend_texts()
     assert any(t.startswith(label_a) for t in curves) and any(t.startswith(label_b) for t in curves)
+    for view in (window.bars, window.curves):  # a narrow legend says "A", its tooltip the rest
+        assert label_a in view._legend.toolTip() and label_b in view._legend.toolTip()
     qtbot.waitUntil(lambda: label_b in window.status_label.text(), timeout=3000)
     assert label_a in window.status_label.text()
-    assert label_a in window.headline.text() and label_b in window.headline.text()
+    lines = window.headline.text().splitlines()
+    assert lines[0].startswith("A: Layer 1 receives") and lines[1].startswith("B: Layer 1 receives")
     # The side views say which run they show, and one click shows the other.
     for key in ("activation", "heatmap", "dataset"):
         assert window.docks[key].windowTitle().endswith(f"— {label_b}")

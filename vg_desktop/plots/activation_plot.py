@@ -313,7 +313,7 @@ class ActivationPlot(pg.PlotWidget):
         xs = np.concatenate([xs, xs])
         x0 = X_RANGE[0] + 0.2
         clearance = 3 * psy  # the line width of f′ along the dashed line itself
-        for text in (peak_label(act.name), f"{peak:.3g}"):
+        for text in (peak_label(act.name), f"max {peak:.3g}", f"{peak:.3g}"):
             label.setText(text)
             rect = label.boundingRect()
             w, h = rect.width() * psx, rect.height() * psy

@@ -1076,6 +1076,7 @@ class GradientBarsPlot(pg.PlotWidget):
                 f"{label_a} (solid, left)",
                 label_a,
                 tip=f"{label_a}: the left bar of each pair, solid fill, solid outline",
+                shortest=label_a.split(":")[0],
             )
             add_entry(
                 self._legend,
@@ -1083,6 +1084,7 @@ class GradientBarsPlot(pg.PlotWidget):
                 f"{label_b} (pale, dashed, right)",
                 label_b,
                 tip=f"{label_b}: the right bar of each pair, pale fill, dashed outline",
+                shortest=label_b.split(":")[0],
             )
         else:
             add_entry(

@@ -392,33 +392,33 @@ class FlowLegend(pg.LegendItem):
         hint = self.layout.effectiveSizeHint(Qt.SizeHint.PreferredSize)
         return hint.width(), hint.height()
 
-    def _use_texts(self, short: bool) -> None:
+    def _use_texts(self, level: int) -> None:
         for sample, label in self.items:
             texts = getattr(sample, "texts", None)
             if texts is not None:
-                text = html.escape(texts[1] if short else texts[0])
+                text = html.escape(texts[min(level, len(texts) - 1)])
                 if label.text != text:
                     label.setText(text)
 
     def _layouts(self):
-        """Candidate (short labels?, columns) in order of preference: full labels in several
-        columns, then short labels (full ones stay in the tooltip), down to one column."""
+        """Candidate (text level, columns) in order of preference: full labels in several
+        columns, then short labels (full ones stay in the tooltip), then the shortest (an
+        entry may have a third, e.g. "A" for "A: sigmoid + Xavier"), down to one column."""
         n = len(self.items)
-        has_short = any(getattr(sample, "texts", None) for sample, _ in self.items)
+        levels = max((len(getattr(s, "texts", None) or ()) for s, _ in self.items), default=0)
         widest = min(self.max_columns, n)
-        lowest_long = 2 if has_short and n > 3 else 1
-        for columns in range(widest, lowest_long - 1, -1):
-            yield False, columns
-        if has_short:
-            for columns in range(widest, 0, -1):
-                yield True, columns
+        last = max(levels - 1, 0)
+        for level in range(last + 1):
+            lowest = 1 if level == last or n <= 3 else 2
+            for columns in range(widest, lowest - 1, -1):
+                yield level, columns
 
     def updateSize(self) -> None:
         # pyqtgraph sums item sizes before the items are laid out; ask the layout instead.
         w = h = 0.0
         if self.items:
-            for short, columns in self._layouts():
-                self._use_texts(short)
+            for level, columns in self._layouts():
+                self._use_texts(level)
                 self._flow(columns)
                 w, h = self._natural_size()
                 if self.available_width is None or w <= self.available_width:
@@ -485,7 +485,7 @@ class Swatch(pg.ItemSample):
         super().__init__(None)
         self._draw = draw
         self._size = size
-        self.texts: tuple[str, str] | None = None  # (full, short) legend text
+        self.texts: tuple[str, ...] | None = None  # (full, short[, shortest]) legend text
         self.tip: str | None = None  # the precise wording, when the legend says it in plain words
         self.setFixedWidth(size)
         self.setFixedHeight(size)
@@ -507,13 +507,17 @@ def add_entry(
     text: str,
     short: str | None = None,
     tip: str | None = None,
+    shortest: str | None = None,
 ) -> None:
     """Add ``text`` (plain text: escaped, since LabelItem renders HTML) to ``legend``.
 
     ``short`` replaces it when the plot is too narrow for the full text (which then stays in the
-    legend's tooltip); ``tip`` is the precise wording the tooltip shows instead.
+    legend's tooltip), and ``shortest`` replaces ``short`` when even that does not fit; ``tip``
+    is the precise wording the tooltip shows instead.
     """
     swatch.texts = (text, short if short is not None else text)
+    if shortest is not None:
+        swatch.texts += (shortest,)
     swatch.tip = tip
     legend.addItem(swatch, html.escape(text))
 

@@ -293,13 +293,17 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         if self._has_b:
             label_a, label_b = self._run_labels
             add_entry(
-                self._legend, Swatch(self._line(t.run_a, Qt.PenStyle.SolidLine), size), label_a
+                self._legend,
+                Swatch(self._line(t.run_a, Qt.PenStyle.SolidLine), size),
+                label_a,
+                shortest=label_a.split(":")[0],
             )
             add_entry(
                 self._legend,
                 Swatch(self._line(t.run_b, Qt.PenStyle.DashLine), size),
                 f"{label_b} (dashed)",
                 label_b,
+                shortest=label_b.split(":")[0],
             )
         if self._has_data or self._has_b:
             add_entry(
