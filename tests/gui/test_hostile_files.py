@@ -8,15 +8,17 @@ tests/test_special_files.py.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from vg_desktop.engine import ExperimentConfig, NetworkConfig, save_experiment
 from vg_desktop.lessons import builtin_lessons
@@ -100,33 +102,42 @@ def test_weights_beside_an_experiment_may_be_any_special_file(window, tmp_path):
         close_boxes(window)
 
 
-def test_vg_desktop_FILE_with_a_pipe_shows_the_error_and_still_quits(tmp_path):
-    """``vg-desktop pipe.vgx``: before, the app blocked reading the pipe and ignored SIGTERM."""
-    fifo = special_files(tmp_path, "exp", ".vgx")["link-to-fifo"]
-    env = dict(
+def app_env(tmp_path: Path) -> dict[str, str]:
+    return dict(
         os.environ,
         QT_QPA_PLATFORM="offscreen",
         VG_DESKTOP_DATA_DIR=str(tmp_path),
         VG_DESKTOP_SETTINGS_FILE=str(tmp_path / "settings.ini"),
         PYTHONPATH=str(ROOT),
     )
+
+
+def wait_for_log(proc, log: Path, needle: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline and needle not in text:
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        time.sleep(0.05)
+        text = log.read_text(encoding="utf-8") if log.exists() else ""
+    assert needle in text, text[-3000:]
+    return text
+
+
+def test_vg_desktop_FILE_with_a_pipe_shows_the_error_and_still_quits(tmp_path):
+    """``vg-desktop pipe.vgx``: before, the app blocked reading the pipe and ignored SIGTERM."""
+    fifo = special_files(tmp_path, "exp", ".vgx")["link-to-fifo"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "vg_desktop", str(fifo)],
         cwd=ROOT,
-        env=env,
+        env=app_env(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
     log = tmp_path / "vg-desktop.log"
     try:
-        deadline = time.monotonic() + 60
-        text = ""
-        while time.monotonic() < deadline and "Cannot open the file" not in text:
-            assert proc.poll() is None, proc.communicate()[1][-3000:]
-            time.sleep(0.05)
-            text = log.read_text(encoding="utf-8") if log.exists() else ""
-        assert "Cannot open the file" in text and "a pipe, not a file" in text, text[-3000:]
+        text = wait_for_log(proc, log, "Cannot open the file")
+        assert "a pipe, not a file" in text, text[-3000:]
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=10)
     finally:
@@ -135,3 +146,160 @@ def test_vg_desktop_FILE_with_a_pipe_shows_the_error_and_still_quits(tmp_path):
             proc.communicate()
     assert proc.returncode == 0, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
+
+
+# ---------------------------------------------------------------- hostile lesson text (items 1, 2)
+class FifoProbe:
+    """A named pipe that tells whether anyone opened it (for reading) — without ever blocking:
+    a writer waits in a thread for a reader; Qt opening the pipe would release it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        os.mkfifo(path)
+        self.opened = threading.Event()
+        self._closing = False
+        self._thread = threading.Thread(target=self._wait_for_reader, daemon=True)
+        self._thread.start()
+
+    def _wait_for_reader(self) -> None:
+        fd = os.open(self.path, os.O_WRONLY)  # returns once someone opens the pipe to read
+        if not self._closing:
+            self.opened.set()
+        os.close(fd)
+
+    def close(self) -> None:
+        self._closing = True
+        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)  # our own reader releases it
+        self._thread.join(5)
+        os.close(fd)
+
+
+def lesson_file(path: Path, *texts: str) -> Path:
+    steps = [
+        {"id": f"s{i}", "title": f"Step {i}", "text": t, "question": "Why?", "settings": {}}
+        for i, t in enumerate(texts)
+    ]
+    document = {
+        "format": "vg-desktop-lesson",
+        "version": 1,
+        "title": "Hostile",
+        "author": "",
+        "description": "",
+        "steps": steps,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    return path
+
+
+NESTED = {
+    "tables-30": "<b>" + "<table><tr><td>" * 30,  # the 668-byte lesson of the issue
+    "tables-30-closed": "<table><tr><td>" * 30 + "x" + "</td></tr></table>" * 30,
+    "lists-200": "<ul><li>" * 200 + "deep",
+    "emphasis-1800": "<b><i>" * 900 + "deep",
+    "blockquotes-300": "<blockquote>" * 300 + "<table><tr><td>" * 20,
+}
+
+
+def show_step_and_lay_out(window) -> None:
+    """Open, then make Qt lay the text out and paint it (where nested tables froze)."""
+    text = window.lesson_panel.text
+    text.document().size()
+    text.viewport().grab()
+    QApplication.processEvents()
+
+
+@pytest.mark.parametrize("name", NESTED)
+def test_deeply_nested_lesson_html_opens_at_once(window, tmp_path, name):
+    path = lesson_file(tmp_path / f"{name}.vglesson", NESTED[name], "<p>Next <b>step</b></p>")
+    started = time.perf_counter()
+    assert window.open_lesson(path), window.last_error
+    show_step_and_lay_out(window)
+    window.lesson_panel.next()
+    show_step_and_lay_out(window)
+    elapsed = time.perf_counter() - started
+    assert elapsed < LIMIT_S, f"{name}: {elapsed:.2f} s"
+    assert "Next step" in window.lesson_panel.text.toPlainText()
+    print(f"{name}: opened, laid out and painted in {elapsed * 1000:.0f} ms")
+
+
+def test_vg_desktop_FILE_with_the_nested_table_lesson_starts_and_quits(tmp_path):
+    """``vg-desktop hostile.vglesson``: before, the window froze for good at 100 % CPU."""
+    lesson = lesson_file(tmp_path / "hostile.vglesson", NESTED["tables-30"])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vg_desktop", str(lesson)],
+        cwd=ROOT,
+        env=app_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    log = tmp_path / "vg-desktop.log"
+    try:
+        # The file is opened by the first event-loop pass, before "started" is logged.
+        wait_for_log(proc, log, "started (pid")
+        time.sleep(0.5)  # a few frames: the lesson text is painted
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err[-3000:]
+    assert "Cannot open" not in log.read_text(encoding="utf-8")
+
+
+def test_lesson_text_reads_no_file_and_no_device(window, tmp_path):
+    """``<img>``, style sheets and links naming devices, system files, files outside the lesson's
+    folder (pipes here, which tell if anyone opens them): nothing is opened, nothing is asked."""
+    outside = FifoProbe(tmp_path / "outside.png")
+    (tmp_path / "lesson").mkdir()
+    inside = FifoProbe(tmp_path / "lesson" / "inside.png")
+    refs = [
+        "file:///dev/zero",
+        "/dev/urandom",
+        "file:///etc/passwd",
+        "/etc/hostname",
+        "../outside.png",
+        f"file://{outside.path}",
+        str(outside.path),
+        "inside.png",
+        "./inside.png",
+        "https://example.org/x.png",
+    ]
+    texts = []
+    for ref in refs:
+        texts.append(f'<p>An image: <img src="{ref}" width="10"></p>')
+        texts.append(f'<link rel="stylesheet" href="{ref}"><p style="background: url({ref})">s</p>')
+        texts.append(f'<a href="{ref}">a link</a> <b style="background-image: url({ref})">b</b>')
+    try:
+        path = lesson_file(tmp_path / "lesson" / "images.vglesson", *texts)
+        browser = window.lesson_panel.text
+        started = time.perf_counter()
+        assert window.open_lesson(path), window.last_error
+        for _ in texts:
+            show_step_and_lay_out(window)
+            window.lesson_panel.next()
+        elapsed = time.perf_counter() - started
+        assert not outside.opened.is_set() and not inside.opened.is_set()
+        assert list(browser.refused_resources) == [], "the sanitized text names no resource"
+        assert elapsed < LIMIT_S * 3, f"{len(texts)} steps in {elapsed:.2f} s"
+        window.lesson_panel.go_to(0)
+        assert '<img src="file:///dev/zero" width="10">' in browser.toPlainText()
+
+        # The second wall: even raw HTML in the browser loads nothing.
+        raw = "".join(
+            f'<link rel="stylesheet" href="{ref}"><img src="{ref}">'
+            f'<p style="background-image: url({ref})">p</p>'
+            for ref in refs
+        )
+        started = time.perf_counter()
+        browser.setHtml(raw)
+        browser.viewport().grab()
+        assert time.perf_counter() - started < LIMIT_S
+        asked = {url for _, url in browser.refused_resources}
+        assert "file:///dev/zero" in asked and "../outside.png" in asked, asked
+        assert not outside.opened.is_set() and not inside.opened.is_set()
+    finally:
+        outside.close()
+        inside.close()

@@ -28,7 +28,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..lesson_html import sanitize_lesson_html
 from ..lessons import Lesson, LessonStep
+from .lesson_text import LessonTextBrowser
 
 # The question box must read well on a projector in any theme, so it sets both colors.
 QUESTION_STYLE = (
@@ -45,9 +47,10 @@ WIDE_RATIO = 1.8  # ... and only when the panel is this much wider than tall
 
 
 def text_to_html(text: str) -> str:
-    """Minimal HTML passes through; plain text becomes paragraphs (blank line = new paragraph)."""
+    """HTML keeps only a safe subset of tags (see ``lesson_html``); plain text becomes paragraphs
+    (a blank line starts a new one)."""
     if GuiQt.mightBeRichText(text):
-        return text
+        return sanitize_lesson_html(text)
     paragraphs = [p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip()]
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
@@ -102,7 +105,7 @@ class LessonPanel(QWidget):
         self.progress.setAccessibleName("Step number")
         self.step_title = _wrapping_label("Step title")
 
-        self.text = QTextBrowser()
+        self.text = LessonTextBrowser()  # loads no resource a lesson names
         self.text.setAccessibleName("Lesson text")
         self.text.setOpenExternalLinks(False)  # the app is offline: never follow a link
         self.text.setOpenLinks(False)
