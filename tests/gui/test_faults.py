@@ -280,7 +280,9 @@ BAD_OPEN = {
     "no-network.vgx": _doc(lambda d: d.pop("network")),
     "no-depth.vgx": _doc(lambda d: d["network"].pop("depth")),
     "extra-top.vgx": _doc(lambda d: d.update(colour="red")),
-    "extra-field.vgx": _doc(lambda d: d["train"].update(optimizer="adam")),
+    "extra-field.vgx": _doc(
+        lambda d: d["train"].update(optimiser="adam")
+    ),  # British spelling: unknown
     "depth-5000.vgx": _doc(lambda d: d["network"].update(depth=5000)),
     "lr-50.vgx": _doc(lambda d: d["train"].update(learning_rate=50)),
     "gain-nan.vgx": _doc(lambda d: d["network"].update(init_gain=float("nan"))),
