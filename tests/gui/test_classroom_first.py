@@ -138,3 +138,17 @@ def test_headline_states_the_finding_of_the_drawn_snapshot(qtbot, window) -> Non
         lambda: window.headline.text() == headline(window.run_a.drawn.weight_grad_norms, "weight"),
         timeout=3000,
     )
+
+
+def test_simple_mode_shows_an_advanced_setting_a_lesson_changed(qtbot, window) -> None:
+    """The exploding-gradient step doubles the gain and asks to set it back: the gain shows."""
+    from dataclasses import replace
+
+    assert "Gain" not in window.controls.visible_settings()
+    c = window.controller.config
+    window.apply_config(replace(c, network=replace(c.network, init_gain=2.0)))
+    assert not window.controls.is_advanced()
+    assert "Gain" in window.controls.visible_settings()
+    assert "Precision" not in window.controls.visible_settings()
+    window.apply_config(c)
+    assert "Gain" not in window.controls.visible_settings()

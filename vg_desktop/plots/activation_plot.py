@@ -299,8 +299,8 @@ class ActivationPlot(pg.PlotWidget):
 
     def _place_peak_label(self, *args) -> None:
         """Put "max σ′ = 0.25" on its dashed line where it overlaps no curve and is not clipped:
-        above the line at the left (where f and f′ are low for every activation here), else
-        below it, else the number alone; hidden when even that does not fit."""
+        above the line at the left or the right end (one of them is free of f and f′ for every
+        activation here), else below it, else a shorter text; hidden when nothing fits."""
         label, act = self._peak_label, self._activation
         psx, psy = self._vb.viewPixelSize() if self._vb.width() > 0 else (0.0, 0.0)
         if psx <= 0 or psy <= 0:
@@ -311,7 +311,7 @@ class ActivationPlot(pg.PlotWidget):
         xs = np.linspace(*X_RANGE, _CURVE_POINTS)
         curves = np.concatenate([act.fn(xs), act.grad(xs)])
         xs = np.concatenate([xs, xs])
-        x0 = X_RANGE[0] + 0.2
+        inset = 0.2
         clearance = 3 * psy  # the line width of f′ along the dashed line itself
         for text in (peak_label(act.name), f"max {peak:.3g}", f"{peak:.3g}"):
             label.setText(text)
@@ -319,12 +319,15 @@ class ActivationPlot(pg.PlotWidget):
             w, h = rect.width() * psx, rect.height() * psy
             for above in (True, False):
                 y0, y1 = (peak + clearance, peak + h) if above else (peak - h, peak - clearance)
-                inside = (xs >= x0) & (xs <= x0 + w) & (curves > y0) & (curves < y1)
-                if x0 + w <= X_RANGE[1] and lo <= y0 and y1 <= hi and not inside.any():
-                    label.setAnchor((0.0, 1.0) if above else (0.0, 0.0))
-                    label.setPos(x0, peak)
-                    label.setVisible(True)
-                    return
+                for left in (True, False):
+                    x0 = X_RANGE[0] + inset if left else X_RANGE[1] - inset - w
+                    inside = (xs >= x0) & (xs <= x0 + w) & (curves > y0) & (curves < y1)
+                    fits = X_RANGE[0] <= x0 and x0 + w <= X_RANGE[1] and lo <= y0 and y1 <= hi
+                    if fits and not inside.any():
+                        label.setAnchor((0.0, 1.0) if above else (0.0, 0.0))
+                        label.setPos(x0, peak)
+                        label.setVisible(True)
+                        return
         label.setVisible(False)
 
     def peak_label_rect(self):
