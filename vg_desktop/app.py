@@ -58,7 +58,7 @@ from .run_labels import run_labels
 from .run_slot import RunSlot
 from .settings_store import SettingsStore
 from .snapshot import Snapshot
-from .widgets.controls import ControlPanel
+from .widgets.controls import ControlPanel, optimizer_change_message
 from .widgets.lesson_panel import LessonPanel
 
 log = logging.getLogger(__name__)
@@ -615,6 +615,12 @@ class MainWindow(QMainWindow):
         run = self.edited_run
         old = run.controller.config
         run.controller.set_config(config)
+        if (
+            config.train.optimizer != old.train.optimizer
+            and config.network == old.network
+            and config.data == old.data
+        ):
+            self.statusBar().showMessage(optimizer_change_message(config.train.optimizer), 10000)
         if config.network.activation != old.network.activation and run is self.shown_run:
             self.activation_plot.set_activation(config.network.activation)
         self.layer.setMaximum(config.network.depth)

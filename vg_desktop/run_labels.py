@@ -9,6 +9,7 @@ from __future__ import annotations
 from .engine import ACTIVATION_FUNCTIONS, ExperimentConfig
 
 INIT_WORDS = {"normal": "N(0, 1)", "small": "N(0, 0.01²)", "xavier": "Xavier", "he": "He"}
+OPTIMIZER_WORDS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
 NORMALIZATION_WORDS = {"none": "no norm", "batch": "batch norm", "layer": "layer norm"}
 MAX_PARTS = 5  # beyond this, "+ 3 more" (the tooltip and status bar carry the rest)
 
@@ -42,8 +43,14 @@ def _differences(a: ExperimentConfig, b: ExperimentConfig, own: ExperimentConfig
         parts.append(n.dtype)
     if ta.learning_rate != tb.learning_rate:
         parts.append(f"lr {t.learning_rate:g}")
+    if ta.optimizer != tb.optimizer:
+        parts.append(OPTIMIZER_WORDS[t.optimizer])
     if ta.momentum != tb.momentum:
         parts.append(f"momentum {t.momentum:g}")
+    if ta.weight_decay != tb.weight_decay:
+        parts.append(f"decay {t.weight_decay:g}")
+    if ta.clip_norm != tb.clip_norm:
+        parts.append("no clipping" if t.clip_norm is None else f"clip {t.clip_norm:g}")
     if ta.batch_size != tb.batch_size:
         parts.append(f"batch {t.batch_size}")
     if da.name != db.name:

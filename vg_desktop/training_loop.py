@@ -238,7 +238,7 @@ class TrainingLoop:
         with self._lock:
             want_weights, self._weights_requested = self._weights_requested, False
         if want_weights and self._run is not None:
-            self._send("weights", self._run.network.state_arrays())
+            self._send("weights", self._run.network.state_arrays(optimizer=True))
 
     def _loop(self) -> None:
         recorder = HistoryRecorder()
@@ -302,7 +302,7 @@ class TrainingLoop:
                     self._run.set_train(train)
                     self._emitted_step = -1  # paused: still confirm the new settings at once
                 if want_weights and self._run is not None:
-                    self._send("weights", self._run.network.state_arrays())
+                    self._send("weights", self._run.network.state_arrays(optimizer=True))
                     want_weights = False
                 run = self._run
                 if run is None:

@@ -1,6 +1,8 @@
 """Trained weights beside an experiment (``a.vgx`` + ``a.npz``), written and read as a pair.
 
-The .npz is a NumPy archive (``np.load`` reads it) of the network's arrays plus one record,
+The .npz is a NumPy archive (``np.load`` reads it) of the network's arrays, the optimizer's
+state when it has one (``optimizer_*``: SGD's velocity, RMSprop's or Adam's running averages and
+Adam's step count; weights without it load with a fresh optimizer), plus one record,
 ``vg_pair``: the SHA-256 of the experiment's settings the weights were trained with. Opening
 checks the record, so weights left over from an earlier save (a full disk, a crash between the
 two renames, a file copied by hand) are refused with a message instead of being loaded into a
@@ -38,8 +40,10 @@ from .engine.atomic_write import replace_durably, write_target, write_temporary
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .engine.experiment import VERSION as EXPERIMENT_VERSION
 from .engine.experiment import experiment_to_dict
+from .engine.optimizers import STATE_BUFFERS, OptimizerState
 
 PAIR_KEY = "vg_pair"
+_OPTIMIZER_BUFFERS = sorted({name for names in STATE_BUFFERS.values() for name in names})
 PAIR_FORMAT = "vg-desktop-weights"
 _MAX_HEADER = 10_000  # a .npy header is ~128 bytes; numpy's own default bound
 _ARCHIVE_SLACK = 1_000_000  # zip directory, .npy headers, the record
@@ -96,11 +100,26 @@ def _expected_arrays(config: ExperimentConfig) -> dict[str, np.ndarray]:
     return probe.state_arrays()
 
 
+def _optimizer_members(config: ExperimentConfig, expected: dict) -> dict[str, tuple]:
+    """The optional members: the optimizer's state (see Network.state_arrays), as
+    {key: (shape, dtype)}. Weights saved without it load with a fresh optimizer."""
+    size = sum(v.size for k, v in expected.items() if k.startswith("layer"))
+    dtype = np.dtype(config.network.dtype)
+    members = {f"optimizer_{name}": ((size,), dtype) for name in _OPTIMIZER_BUFFERS}
+    members["optimizer_step"] = ((), np.dtype(np.int64))
+    return members
+
+
 def encode_weights(arrays: dict[str, np.ndarray], config: ExperimentConfig) -> bytes:
     """The .npz bytes of ``arrays`` (which must fit ``config``) with their pair record."""
     expected = _expected_arrays(config)
-    if set(arrays) != set(expected) or any(
-        np.shape(arrays[k]) != v.shape for k, v in expected.items()
+    optional = _optimizer_members(config, expected)
+    extra = set(arrays) - set(expected)
+    if (
+        not set(expected) <= set(arrays)
+        or not extra <= set(optional)
+        or any(np.shape(arrays[k]) != v.shape for k, v in expected.items())
+        or any(np.shape(arrays[k]) != optional[k][0] for k in extra)
     ):
         raise ValueError("the weights do not belong to these settings")
     buffer = io.BytesIO()
@@ -145,12 +164,13 @@ def decode_weights(raw: bytes, config: ExperimentConfig) -> dict[str, np.ndarray
     Raises ExperimentFileError (a short reason, without the file name) for anything else.
     """
     expected = _expected_arrays(config)
+    optional = _optimizer_members(config, expected)
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             members: dict[str, zipfile.ZipInfo] = {}
             for info in archive.infolist():
                 key = info.filename[:-4] if info.filename.endswith(".npy") else None
-                if key is None or (key not in expected and key != PAIR_KEY):
+                if key is None or (key not in expected and key not in optional and key != PAIR_KEY):
                     raise ExperimentFileError(f"unexpected member {_short(info.filename)}")
                 if key in members:
                     raise ExperimentFileError(f"{_short(key)} appears twice")
@@ -188,6 +208,25 @@ def decode_weights(raw: bytes, config: ExperimentConfig) -> dict[str, np.ndarray
                     shape, order="F" if fortran else "C"
                 )
                 arrays[key] = np.array(array, dtype=want.dtype)  # a writable copy, network's type
+            for key in sorted(set(members) & set(optional)):
+                want_shape, want_dtype = optional[key]
+                shape, dtype, fortran, data = _read_npy(
+                    archive, members[key], math.prod(want_shape)
+                )
+                if shape != want_shape or (want_dtype.kind == "i" and dtype.kind not in "iu"):
+                    raise ExperimentFileError(f"its optimizer state ({_short(key)}) does not fit")
+                array = np.frombuffer(data, dtype=dtype).reshape(
+                    shape, order="F" if fortran else "C"
+                )
+                arrays[key] = np.array(array, dtype=want_dtype)
+            if set(members) & set(optional):
+                (size,), dtype = optional["optimizer_velocity"]
+                try:  # one optimizer's complete state, or none
+                    OptimizerState.from_arrays(arrays, size, dtype)
+                except ValueError as exc:
+                    raise ExperimentFileError(
+                        f"its optimizer state cannot be used: {exc}"
+                    ) from None
     except ExperimentFileError:
         raise
     except _CORRUPT as exc:
@@ -203,7 +242,8 @@ def load_weights(path: Path, config: ExperimentConfig) -> dict[str, np.ndarray]:
     ExperimentFileError naming the file."""
     path = Path(path)
     expected = _expected_arrays(config)
-    limit = 2 * sum(a.nbytes for a in expected.values()) + _ARCHIVE_SLACK
+    # Parameters, plus at most two optimizer buffers of their size (Adam's), with room to spare.
+    limit = 2 * 3 * sum(a.nbytes for a in expected.values()) + _ARCHIVE_SLACK
     try:
         raw = read_bounded(path, limit)
     except FileTooLarge:

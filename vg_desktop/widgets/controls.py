@@ -40,10 +40,13 @@ from ..engine import (
 )
 from ..engine.config import (
     BATCH_NORM_MIN_BATCH,
+    CLIP_NORM_RANGE,
     IMAGE_DATASETS,
     MOMENTUM_RANGE,
     NOISE_RANGE,
+    OPTIMIZERS,
     SEED_RANGE,
+    WEIGHT_DECAY_RANGE,
 )
 
 NORMALIZATION_LABELS = {"none": "None", "batch": "Batch norm", "layer": "Layer norm"}
@@ -53,6 +56,7 @@ INIT_LABELS = {
     "xavier": "Xavier / Glorot",
     "he": "He (Kaiming)",
 }
+OPTIMIZER_LABELS = {"sgd": "SGD", "rmsprop": "RMSprop", "adam": "Adam"}
 RESIDUAL_FORM_LABELS = {
     "post-activation": "Post-activation",
     "pre-activation": "Pre-activation (He 2016)",
@@ -84,6 +88,8 @@ ADVANCED = (
     "Gain",
     "Precision",
     "Momentum",
+    "Weight decay",
+    "Clip gradient norm",
     "Batch size",
     "Noise",
     "Seed",
@@ -120,10 +126,29 @@ TOOLTIPS = {
     "Gain": "Multiplies the initial weights. Push it up to make the gradients explode, down to "
     "make them vanish faster.",
     "Learning rate": "Step size of gradient descent. Applies to the running network at once. "
+    "With Adam or RMSprop it is roughly how far each weight moves per step, so smaller values "
+    "(0.001 to 0.01) are usual. "
     "Too large and training diverges, and deeper networks often need smaller steps: ReLU + He "
     "on the spiral trains 20,000 steps at 0.1 with 20 layers, but with 30 layers it diverges at "
     "step 2,502 (at 0.05 it trains).",
-    "Momentum": "Heavy-ball momentum: each step adds a share of the previous step.",
+    "Momentum": "Heavy-ball momentum (SGD only): each step adds a share of the previous step. "
+    "Adam has its own (β₁ = 0.9); RMSprop runs without.",
+    "Optimizer": "How a step turns the gradient into a weight change (as PyTorch's torch.optim). "
+    "SGD moves each weight by the learning rate times its gradient, so a vanished gradient "
+    "gives a vanished step. RMSprop and Adam divide each weight's step by the root of its "
+    "recent squared gradients plus ε = 1e-8: a gradient well above 1e-8 gets a step of about "
+    "the learning rate however small it is, but one far below 1e-8 (layer 1 of a deep sigmoid "
+    "stack) gets about learning rate × gradient / 1e-8 and barely moves. Adam rescales a "
+    "vanished gradient; it does not bring it back. A change keeps the weights and starts the "
+    "optimizer's memory afresh.",
+    "Weight decay": "Coupled L2 (PyTorch's weight_decay): each step adds decay × weight to "
+    "every parameter's gradient, pulling the weights toward 0. It brings no gradient back: in "
+    "a layer whose gradient has vanished the decay is all that moves it (with SGD each step "
+    "shrinks it by learning rate × decay).",
+    "Clip gradient norm": "Before each step, a gradient (all parameters together) longer than "
+    "this is scaled down to this length (PyTorch's clip_grad_norm_); off: never. The standard "
+    "cure for exploding gradients: however large the gradient grows, the step stays bounded. It "
+    "only ever shrinks a gradient, so it does nothing for a vanishing one.",
     "Batch size": "Samples per gradient step. Batch norm needs at least 3.",
     "Dataset": "The classification problem the network learns: a 2-D shape, or real 8×8 "
     "handwritten digits (UCI, 1,797 images, 64 inputs, 10 classes; a fifth held out to test).",
@@ -140,9 +165,17 @@ TOOLTIPS = {
     "each step; Classroom (at most 300 steps/s) is slow enough to talk over; Maximum trains as "
     "fast as the machine allows.",
     "Show advanced controls": "Simple mode shows the settings a lesson needs; advanced mode adds "
-    "width, gain, precision, momentum, batch size, noise, seed, stop conditions and the update "
-    "ratio. Lessons set every setting either way.",
+    "width, gain, precision, momentum, weight decay, gradient clipping, batch size, noise, seed, "
+    "stop conditions and the update ratio. Lessons set every setting either way.",
 }
+
+
+def optimizer_change_message(optimizer: str) -> str:
+    """What the status bar says when the optimizer changes on a running network."""
+    return (
+        f"Optimizer: {OPTIMIZER_LABELS[optimizer]}. Same network, same weights; the optimizer's "
+        "memory (momentum, running averages) starts afresh at the next step."
+    )
 
 
 def _combo(label: str, items: dict[str, str]) -> QComboBox:
@@ -226,6 +259,17 @@ class ControlPanel(QWidget):
         self.momentum.setRange(*MOMENTUM_RANGE)
         self.momentum.setDecimals(2)
         self.momentum.setSingleStep(0.05)
+        self.optimizer = _combo("Optimizer", {k: OPTIMIZER_LABELS[k] for k in OPTIMIZERS})
+        self.weight_decay = QDoubleSpinBox()
+        self.weight_decay.setRange(*WEIGHT_DECAY_RANGE)
+        self.weight_decay.setDecimals(5)
+        self.weight_decay.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.weight_decay.setSpecialValueText("off")
+        self.clip_norm = QDoubleSpinBox()
+        self.clip_norm.setRange(0.0, CLIP_NORM_RANGE[1])  # 0: off
+        self.clip_norm.setDecimals(3)
+        self.clip_norm.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.clip_norm.setSpecialValueText("off")
         self.batch_size = QSpinBox()
         self.batch_size.setRange(*BATCH_RANGE)
         self.dataset = _combo("Dataset", {k: DATASET_LABELS[k] for k in DATASETS})
@@ -257,6 +301,8 @@ class ControlPanel(QWidget):
             (self.gain, "Gain"),
             (self.learning_rate, "Learning rate"),
             (self.momentum, "Momentum"),
+            (self.weight_decay, "Weight decay"),
+            (self.clip_norm, "Clip gradient norm"),
             (self.batch_size, "Batch size"),
             (self.noise, "Noise"),
             (self.seed, "Seed"),
@@ -271,6 +317,8 @@ class ControlPanel(QWidget):
             self.gain,
             self.learning_rate,
             self.momentum,
+            self.weight_decay,
+            self.clip_norm,
             self.batch_size,
             self.noise,
             self.seed,
@@ -314,8 +362,11 @@ class ControlPanel(QWidget):
         train_box = _form_box(
             "Training",
             [
+                ("Optimizer", self.optimizer),
                 ("Learning rate", self.learning_rate),
                 ("Momentum", self.momentum),
+                ("Weight decay", self.weight_decay),
+                ("Clip gradient norm", self.clip_norm),
                 ("Batch size", self.batch_size),
                 ("Speed", self.speed),
                 ("Stop after", self.stop_after),
@@ -353,7 +404,14 @@ class ControlPanel(QWidget):
 
         for spin in (self.depth_box, self.width_box, self.batch_size, self.seed):
             spin.valueChanged.connect(self._changed)
-        for spin in (self.gain, self.learning_rate, self.momentum, self.noise):
+        for spin in (
+            self.gain,
+            self.learning_rate,
+            self.momentum,
+            self.weight_decay,
+            self.clip_norm,
+            self.noise,
+        ):
             spin.valueChanged.connect(self._changed)
         for box in (
             self.activation,
@@ -362,6 +420,7 @@ class ControlPanel(QWidget):
             self.init,
             self.precision,
             self.dataset,
+            self.optimizer,
         ):
             box.currentIndexChanged.connect(self._changed)
         self.residual.toggled.connect(self.residual_form.setEnabled)
@@ -407,6 +466,8 @@ class ControlPanel(QWidget):
             "Gain": (n.init_gain, dn.init_gain),
             "Precision": (n.dtype, dn.dtype),
             "Momentum": (t.momentum, dt.momentum),
+            "Weight decay": (t.weight_decay, dt.weight_decay),
+            "Clip gradient norm": (t.clip_norm, dt.clip_norm),
             "Batch size": (t.batch_size, dt.batch_size),
             "Noise": (d.noise, dd.noise),
             "Seed": (n.seed, dn.seed),
@@ -451,6 +512,10 @@ class ControlPanel(QWidget):
             self.seed.setValue(n.seed)
             self.learning_rate.setValue(t.learning_rate)
             self.momentum.setValue(t.momentum)
+            self.optimizer.setCurrentIndex(self.optimizer.findData(t.optimizer))
+            self.momentum.setEnabled(t.optimizer == "sgd")
+            self.weight_decay.setValue(t.weight_decay)
+            self.clip_norm.setValue(t.clip_norm or 0.0)
             self._apply_batch_limits(n.normalization, d.n_train)
             self.batch_size.setValue(t.batch_size)
             self.dataset.setCurrentIndex(self.dataset.findData(d.name))
@@ -500,6 +565,9 @@ class ControlPanel(QWidget):
             learning_rate=self.learning_rate.value(),
             momentum=round(self.momentum.value(), 2),
             batch_size=self.batch_size.value(),
+            optimizer=self.optimizer.currentData(),
+            weight_decay=round(self.weight_decay.value(), 5),
+            clip_norm=round(self.clip_norm.value(), 3) or None,
         )
         return ExperimentConfig(network=network, data=data, train=train)
 
