@@ -139,6 +139,32 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class LayerFeatures:
+    """What one hidden layer has learned, for the "Layer features" view (the layer on screen only).
+
+    ``kind`` says what ``values`` holds:
+
+    * ``"plane"`` (2-D data): (units, ny, nx) each shown unit's output a = f(u) at every point of
+      a grid over the decision view's extent (``extent`` = x0, x1, y0, y1);
+    * ``"weights"`` (digits, layer 1): (units, 8, 8) each shown unit's incoming weights, one per
+      pixel: the pattern the unit responds to;
+    * ``"samples"`` (digits, deeper layers): (k, units) each shown unit's output on the k fixed
+      sample digits in ``samples`` (k, 64).
+    """
+
+    layer: int  # 1-indexed hidden layer
+    kind: str
+    values: np.ndarray  # float32, see above
+    units: np.ndarray  # (units,) 1-indexed numbers of the units shown (the layer's first ones)
+    width: int  # units in the layer
+    step: int  # the training step of the network measured
+    activation: str
+    extent: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    samples: np.ndarray | None = None
+    sample_labels: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything one frame draws. Per-layer arrays run input -> output (layer 1 first)."""
 
@@ -162,6 +188,7 @@ class Snapshot:
     history: HistoryChunk = field(repr=False)
     decision: DecisionGrid | None = None
     test: TestResult | None = None  # image datasets: answers on the held-out test split
+    features: LayerFeatures | None = None  # the layer on screen's units, at the history cadence
     diverged: bool = False
     message: str = ""  # why the run stopped, in words a student can read
     steps_per_second: float = 0.0
@@ -192,6 +219,7 @@ def snapshot_from_stats(
     history: HistoryChunk,
     decision: DecisionGrid | None = None,
     test: TestResult | None = None,
+    features: LayerFeatures | None = None,
     steps_per_second: float = 0.0,
     diverged: bool = False,
     message: str = "",
@@ -218,6 +246,7 @@ def snapshot_from_stats(
         history=history,
         decision=decision,
         test=test,
+        features=features,
         diverged=diverged,
         message=message,
         steps_per_second=steps_per_second,

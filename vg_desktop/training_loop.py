@@ -18,7 +18,15 @@ from collections.abc import Callable
 import numpy as np
 
 from .engine import ExperimentConfig, HistoryStride, StepStats, TrainingInterrupted, TrainingRun
-from .snapshot import DecisionGrid, HistoryRecorder, TestResult, frozen, snapshot_from_stats
+from .layer_features import layer_features
+from .snapshot import (
+    DecisionGrid,
+    HistoryRecorder,
+    LayerFeatures,
+    TestResult,
+    frozen,
+    snapshot_from_stats,
+)
 
 EMIT_INTERVAL = 1.0 / 30.0  # seconds between snapshots while training (the frame rate)
 FRAME_INTERVAL = 1.0 / 30.0  # the pace of "steps per frame" speeds (the frame rate)
@@ -159,6 +167,10 @@ class TrainingLoop:
         self._diverged_message = ""  # set when the current network diverged; cleared by rebuilds
         self._stop_message = ""  # why a stop condition paused the run; cleared by the next step
         self._underflow_noted = False  # paused once for gradients that became exactly 0
+        # The hidden layer the window's "Layer features" view shows (None: the view is hidden,
+        # nothing is computed), and its features, computed at the decision grid's cadence.
+        self._feature_layer: int | None = None
+        self._features: LayerFeatures | None = None
 
     # ---------------------------------------------------------------- thread-safe commands
     def play(self) -> None:
@@ -207,6 +219,25 @@ class TrainingLoop:
             self._max_steps, self._target_loss = max_steps, target_loss
         self._wake.set()
 
+    def set_feature_layer(self, layer: int | None) -> None:
+        """Compute the units of hidden layer ``layer`` (1-indexed) for the features view; None
+        stops computing them (the view is hidden)."""
+        with self._lock:
+            self._feature_layer = layer
+        self._wake.set()
+
+    def _features_stale(self, run: TrainingRun) -> bool:
+        """The layer on screen has no features for the network as it is now."""
+        layer = self._feature_layer
+        if layer is None:
+            return False
+        shown = self._features
+        return (
+            shown is None
+            or shown.layer != min(layer, run.config.network.depth)
+            or shown.step != run.step_count
+        )
+
     def request_weights(self) -> None:
         """Ask for a copy of the current parameters; they arrive by ``weightsReady``."""
         with self._lock:
@@ -246,6 +277,7 @@ class TrainingLoop:
         builder: DecisionGridBuilder | TestSetEvaluator | None = None
         grid: DecisionGrid | TestResult | None = None
         grid_stale = False  # the network changed since the last finished grid
+        features_due = False  # a grid finished since the layer features were computed
         last_stats: StepStats | None = None  # of the step numbered stats_step
         stats_step = -1
         measure_next = False  # train the next step with statistics
@@ -291,6 +323,7 @@ class TrainingLoop:
                     kept = HistoryStride()
                     step_times.clear()
                     builder, grid, grid_stale = evaluator_for(self._run), None, True
+                    self._features = None
                     last_stats, stats_step = self._run.probe(), self._run.step_count
                     # The first frame of a new network goes out at once; its grid follows.
                     self._emit(last_stats, recorder, None, 0.0)
@@ -330,6 +363,11 @@ class TrainingLoop:
                         if finished is not None:
                             grid, grid_stale = finished, False
                             self._emit(last_stats, recorder, grid, 0.0)
+                        continue
+                    if self._features_stale(run):
+                        # Paused, or the layer on screen changed: show its units now.
+                        self._features = layer_features(run, self._feature_layer)
+                        self._emit(last_stats, recorder, grid, 0.0)
                         continue
                     self._idle()
                     continue
@@ -402,11 +440,25 @@ class TrainingLoop:
                     last_emit = now
                     continue
                 if now >= next_chunk_at:
-                    finished = builder.advance(run)
+                    # The data view's evaluation and the layer on screen's features share one
+                    # budget (DECISION_SHARE of the training time): the features are refreshed
+                    # once per finished grid, or at once when the layer on screen changed.
+                    shown = self._features
+                    layer = self._feature_layer
+                    if layer is not None and (
+                        features_due
+                        or shown is None
+                        or shown.layer != min(layer, run.config.network.depth)
+                    ):
+                        self._features = layer_features(run, layer)
+                        features_due = False
+                    else:
+                        finished = builder.advance(run)
+                        if finished is not None:
+                            grid, grid_stale = finished, False
+                            features_due = True
                     cost = time.perf_counter() - now
                     next_chunk_at = now + cost / DECISION_SHARE
-                    if finished is not None:
-                        grid, grid_stale = finished, False
                 if measured and (single or now - last_emit >= EMIT_INTERVAL):
                     rate = 0.0
                     if len(step_times) > 1:
@@ -480,6 +532,7 @@ class TrainingLoop:
             history=recorder.take(run.config.network.depth),
             decision=grid if isinstance(grid, DecisionGrid) else None,
             test=grid if isinstance(grid, TestResult) else None,
+            features=self._features,
             steps_per_second=rate,
             diverged=diverged,
             message=message,

@@ -41,6 +41,7 @@ COMMANDS = frozenset(
         "set_train",
         "set_steps_per_frame",
         "set_stop_conditions",
+        "set_feature_layer",
         "request_weights",
         "set_config_with_weights",
         "request_stop",

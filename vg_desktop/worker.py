@@ -175,6 +175,7 @@ class TrainingController(QObject):
         # Settings a replacement process must be given again (see _on_run_ended).
         self._pace: tuple = ("set_steps_per_frame", None)
         self._stop_conditions: tuple = ("set_stop_conditions", None, None)
+        self._feature_layer: tuple = ("set_feature_layer", None)
         self._start(config)
         _CONTROLLERS.append(self)
 
@@ -291,6 +292,11 @@ class TrainingController(QObject):
     def set_stop_conditions(self, max_steps: int | None, target_loss: float | None) -> None:
         self._stop_conditions = ("set_stop_conditions", max_steps, target_loss)
         self._command(*self._stop_conditions)
+
+    def set_feature_layer(self, layer: int | None) -> None:
+        """Which hidden layer's units the training process computes (None: none)."""
+        self._feature_layer = ("set_feature_layer", layer)
+        self._command(*self._feature_layer)
 
     def request_weights(self) -> None:
         self._weights_pending = True
@@ -465,6 +471,7 @@ class TrainingController(QObject):
         self._start(self.config)
         self._command(*self._pace)
         self._command(*self._stop_conditions)
+        self._command(*self._feature_layer)
         where = f"process {self.pid}" if self.pid is not None else "a thread of the app"
         self._on_error(
             f"The training process stopped unexpectedly (exit code {code}); training was "

@@ -854,13 +854,16 @@ class Network:
             np.multiply(step[part], lr, out=update[:n])
             self._flat[part] -= update[:n]
 
-    def _forward_eval(self, x: np.ndarray, dead: np.ndarray | None = None) -> np.ndarray:
+    def _forward_eval(
+        self, x: np.ndarray, dead: np.ndarray | None = None, stop_at: int | None = None
+    ) -> np.ndarray:
         """Evaluation-mode logits: the same layers, batch norm with its running statistics.
 
         Nothing is kept for a backward pass, so two alternating buffers hold the activations
         whatever the depth (the decision-region grid can be thousands of points). With
         ``dead`` (a (depth,) int array), each layer's count of units saturated for every row
-        of ``x`` is written into it.
+        of ``x`` is written into it. With ``stop_at`` (a 0-based hidden layer), the pass stops
+        there and returns a copy of that layer's a = f(u) instead of the logits.
         """
         cfg = self.config
         n, width = x.shape[0], cfg.width
@@ -892,6 +895,8 @@ class Network:
                 u *= p["gamma"]
                 u += p["beta"]
             forward_into(u, a, scratch)
+            if layer == stop_at:
+                return a.copy()
             if dead is not None:
                 self.activation.derivative_into(u, a, scratch)
                 saturated = self.activation.saturated(scratch)
@@ -907,6 +912,26 @@ class Network:
                 np.copyto(out[:, :width], a)
             h = out
         return h @ self._w_aug[-1]
+
+    def unit_outputs(self, x: np.ndarray, layer: int) -> np.ndarray:
+        """(n, width) a_l = f(u_l) of hidden layer ``layer`` (1-indexed) for the inputs ``x``.
+
+        What each unit of the layer computes: the features the layer has learned, or the ones it
+        started with. Evaluation mode (batch norm uses its running statistics, as
+        :meth:`predict_proba` does), and the parameters are left unchanged. For the
+        pre-activation residual block (l >= 2), u_l = norm(h_{l-1}) and a_l = f(u_l) is what
+        feeds the branch's weight layer.
+        """
+        depth = self.config.depth
+        if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
+            raise ValueError(f"layer must be an integer from 1 to {depth}; got {layer!r}")
+        if not 1 <= layer <= depth:
+            raise ValueError(f"layer must be an integer from 1 to {depth}; got {layer}")
+        x = np.asarray(x)
+        if x.ndim != 2 or x.shape[1] != self.n_inputs:
+            raise ValueError(f"x must have shape (n, {self.n_inputs}); got {x.shape}")
+        with np.errstate(all="ignore"):
+            return self._forward_eval(x, stop_at=int(layer) - 1)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """Class probabilities in evaluation mode (batch norm uses its running statistics)."""

@@ -1,0 +1,205 @@
+"""The "Layer features" view: what the units of the selected hidden layer compute.
+
+The consequence of a vanishing gradient, made visible (issue 13). On 2-D data: small multiples of
+each unit's output a = f(u) over the input plane (the decision view's extent), one shared,
+labelled colour scale. On the digits: layer 1's incoming weights as 8×8 images on a diverging
+scale centred at 0 (strokes once the layer learns; the initial noise while it does not), and for
+deeper layers the units' outputs on one test digit of each class. The numbers come from the
+training process (:mod:`vg_desktop.layer_features`), for the layer on screen only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+
+from ..snapshot import LayerFeatures
+from .theme import LIGHT, Theme, qcolor
+
+OUTPUT_MAP = "viridis"  # unit outputs: sequential
+WEIGHT_MAP = "CET-D1"  # weights: diverging blue-white-red, white at 0
+# Output ranges of bounded activations: the colour scale is fixed there, so the same colour
+# means the same output at every step and in every layer.
+BOUNDED = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
+SAMPLE_GAP = 1  # pixels between sample digits (rows)
+
+
+def output_levels(values: np.ndarray, activation: str) -> tuple[float, float]:
+    """The shared colour scale of unit outputs: the activation's range, or the values' span."""
+    if activation in BOUNDED:
+        return BOUNDED[activation]
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return 0.0, 1.0
+    lo, hi = float(finite.min()), float(finite.max())
+    return (lo, hi) if hi > lo else (lo - 0.5, hi + 0.5)
+
+
+def weight_levels(values: np.ndarray) -> tuple[float, float]:
+    """Symmetric about 0, so white is exactly 0 and the two signs are equally strong."""
+    finite = np.abs(values[np.isfinite(values)])
+    m = float(finite.max()) if finite.size else 1.0
+    return (-m, m) if m > 0 else (-1.0, 1.0)
+
+
+def grid_shape(n: int, aspect: float = 2.0) -> tuple[int, int]:
+    """(rows, columns) for n small multiples in a view about ``aspect`` times wider than tall."""
+    cols = max(1, math.ceil(math.sqrt(n * aspect)))
+    return math.ceil(n / cols), cols
+
+
+class LayerFeaturesView(pg.GraphicsLayoutWidget):
+    """Small multiples of the selected layer's units, with one labelled colour bar."""
+
+    def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
+        super().__init__(parent=parent)
+        self._theme = theme
+        self._features: LayerFeatures | None = None
+        self._title = self.addLabel("Layer features", row=0, col=0, colspan=2)
+        self._cells_layout = self.addLayout(row=1, col=0)
+        self._cells: list[tuple[pg.ViewBox, pg.ImageItem]] = []
+        self._samples_box = pg.ViewBox(invertY=True, lockAspect=True, enableMouse=False)
+        self._samples_images = pg.ImageItem(axisOrder="row-major")
+        self._samples_outputs = pg.ImageItem(axisOrder="row-major")
+        self._samples_box.addItem(self._samples_images)
+        self._samples_box.addItem(self._samples_outputs)
+        self._bar = pg.ColorBarItem(
+            values=(0.0, 1.0), colorMap=pg.colormap.get(OUTPUT_MAP), interactive=False, width=14
+        )
+        self.addItem(self._bar, row=1, col=1)
+        self._layout_key: tuple | None = None
+        self.apply_theme(theme)
+
+    # ------------------------------------------------------------------ public API
+    @property
+    def features(self) -> LayerFeatures | None:
+        return self._features
+
+    @property
+    def title(self) -> str:
+        return self._title.text
+
+    def shown_images(self) -> list[np.ndarray]:
+        """The arrays the small multiples draw, in unit order (for tests)."""
+        if self._features is not None and self._features.kind == "samples":
+            return [self._samples_outputs.image]
+        return [img.image for box, img in self._cells if box.isVisible()]
+
+    def levels(self) -> tuple[float, float]:
+        return tuple(self._bar.levels())
+
+    def apply_theme(self, theme: Theme) -> None:
+        self._theme = theme
+        self.setBackground(theme.background)
+        axis = self._bar.getAxis("right")
+        axis.setPen(pg.mkPen(theme.foreground))
+        axis.setTextPen(pg.mkPen(theme.foreground))
+        axis.setTickFont(theme.font(theme.tick_font_pt))
+        axis.label.setFont(theme.font(theme.tick_font_pt))
+        if self._features is not None:
+            self.show_features(self._features, force=True)
+        else:
+            self._set_title("Layer features: press Play or Step")
+
+    def clear_features(self, message: str) -> None:
+        self._features = None
+        for box, _ in self._cells:
+            box.setVisible(False)
+        self._set_title(message)
+
+    def show_features(self, features: LayerFeatures, force: bool = False) -> None:
+        if features is self._features and not force:
+            return
+        self._features = features
+        if features.kind == "samples":
+            self._show_samples(features)
+        else:
+            self._show_cells(features)
+        self._set_title(self._describe(features))
+
+    # ------------------------------------------------------------------ drawing
+    def _set_title(self, text: str) -> None:
+        t = self._theme
+        self._title.setText(text, color=t.foreground, size=f"{t.tick_font_pt}pt")
+
+    def _describe(self, f: LayerFeatures) -> str:
+        units = f"units 1–{len(f.units)} of {f.width}" if len(f.units) < f.width else "all units"
+        if f.kind == "plane":
+            return f"Layer {f.layer}, {units}: output f(u) over the input plane (step {f.step:,})"
+        if f.kind == "weights":
+            return f"Layer 1, {units}: incoming weights as 8×8 images (step {f.step:,})"
+        return f"Layer {f.layer}, {units} (columns) on one test digit per class (step {f.step:,})"
+
+    def _use_layout(self, key: tuple, build) -> None:
+        """Rebuild the grid of cells only when its shape changes (not on every refresh)."""
+        if key == self._layout_key:
+            return
+        self._layout_key = key
+        self._cells_layout.clear()
+        self._cells = []
+        build()
+
+    def _show_cells(self, f: LayerFeatures) -> None:
+        n = len(f.units)
+        rows, cols = grid_shape(n, 2.0 if f.kind == "plane" else 2.5)
+        weights = f.kind == "weights"
+
+        def build() -> None:
+            for k in range(n):
+                box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=weights)
+                box.setMenuEnabled(False)
+                image = pg.ImageItem(axisOrder="row-major")
+                box.addItem(image)
+                self._cells_layout.addItem(box, row=k // cols, col=k % cols)
+                self._cells.append((box, image))
+
+        self._use_layout((f.kind, n, rows, cols), build)
+        if weights:
+            levels, cmap = weight_levels(f.values), pg.colormap.get(WEIGHT_MAP)
+            rect = QRectF(0, 0, f.values.shape[2], f.values.shape[1])
+            label = "weight (0 = white)"
+        else:
+            levels, cmap = output_levels(f.values, f.activation), pg.colormap.get(OUTPUT_MAP)
+            x0, x1, y0, y1 = f.extent
+            rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+            label = "unit output f(u)"
+        lut = cmap.getLookupTable(nPts=256)
+        for k, (box, image) in enumerate(self._cells):
+            box.setVisible(True)
+            image.setImage(np.asarray(f.values[k]), autoLevels=False, levels=levels, lut=lut)
+            image.setRect(rect)
+            box.setRange(rect, padding=0.02)
+        self._bar.setColorMap(cmap)
+        self._bar.setLevels(levels)
+        self._bar.getAxis("right").setLabel(label)
+
+    def _show_samples(self, f: LayerFeatures) -> None:
+        def build() -> None:
+            self._cells_layout.addItem(self._samples_box, row=0, col=0)
+
+        self._use_layout(("samples",), build)
+        t = self._theme
+        k, side = len(f.sample_labels), 8
+        pitch = side + SAMPLE_GAP
+        digits = np.full((k * pitch, side), np.nan)
+        for i, image in enumerate(np.asarray(f.samples).reshape(k, side, side)):
+            digits[i * pitch : i * pitch + side] = image
+        ink = pg.ColorMap([0.0, 1.0], [qcolor(t.background), qcolor(t.foreground)])
+        self._samples_images.setImage(
+            np.nan_to_num(digits), levels=(0.0, 1.0), lut=ink.getLookupTable(nPts=256)
+        )
+        self._samples_images.setRect(QRectF(0, 0, side, k * pitch))
+        levels, cmap = output_levels(f.values, f.activation), pg.colormap.get(OUTPUT_MAP)
+        units = f.values.shape[1]
+        self._samples_outputs.setImage(
+            np.asarray(f.values), levels=levels, lut=cmap.getLookupTable(nPts=256)
+        )
+        # One square cell per (digit, unit), each row level with its digit.
+        self._samples_outputs.setRect(QRectF(side + 2, 0, units * pitch, k * pitch))
+        self._samples_box.setRange(QRectF(0, 0, side + 2 + units * pitch, k * pitch), padding=0.02)
+        self._bar.setColorMap(cmap)
+        self._bar.setLevels(levels)
+        self._bar.getAxis("right").setLabel("unit output f(u)")
