@@ -55,8 +55,14 @@ def make_window(app, depth: int, width: int = 32):
     window.resize(1920, 1080)
     window.controls.speed.setCurrentIndex(window.controls.speed.findData(None))  # Maximum
     window.show()
+    if SHOW_FEATURES:  # the "Layer features" tab in front, at the middle layer
+        window.docks["features"].raise_()
+        window.layer.setValue(max(1, depth // 2))
     wait_until(app, lambda: window.frames_drawn > 0, 30, "first frame")
     return window
+
+
+SHOW_FEATURES = False  # --features: measure with the Layer features view on screen
 
 
 def pump(app, seconds: float) -> None:
@@ -317,7 +323,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--full", action="store_true", help="memory over 10 minutes")
     parser.add_argument("--seconds", type=float, default=6.0, help="per measurement")
+    parser.add_argument(
+        "--features",
+        action="store_true",
+        help="with the Layer features view in front (it computes the middle layer's units)",
+    )
     args = parser.parse_args()
+    global SHOW_FEATURES
+    SHOW_FEATURES = args.features
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     from PySide6.QtWidgets import QApplication
@@ -403,8 +416,9 @@ def main() -> None:
         f"{m[f'training_process_rss_mb_at_{minutes:g}_min']:.1f} MB; {m['steps']:,} steps"
     )
 
-    (RESULTS / "gui.json").write_text(json.dumps(out, indent=2) + "\n")
-    print(f"wrote {RESULTS / 'gui.json'}")
+    name = "gui-features.json" if args.features else "gui.json"
+    (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n")
+    print(f"wrote {RESULTS / name}")
 
 
 if __name__ == "__main__":

@@ -50,10 +50,12 @@ from .plots import (
     DigitsView,
     GradientBarsPlot,
     GradientHeatmap,
+    LayerFeaturesView,
     TrainingCurvesPlot,
     configure_pyqtgraph,
     settle,
 )
+from .plots.layer_features_view import WEIGHT_MODES
 from .run_labels import run_labels
 from .run_slot import RunSlot
 from .settings_store import SettingsStore
@@ -240,6 +242,36 @@ class MainWindow(QMainWindow):
         self.heatmap = GradientHeatmap()
         self.dataset_plot = DatasetPlot()
         self.digits_view = DigitsView()
+        self.features_view = LayerFeaturesView()
+        # Digits, layer 1: draw what training changed in the weights (default) or the weights.
+        self.weight_mode = QComboBox()
+        for key, text in WEIGHT_MODES.items():
+            self.weight_mode.addItem(text, key)
+        self.weight_mode.setAccessibleName("Layer 1 images")
+        self.weight_mode.setToolTip(
+            "W − W₀: what training changed in layer 1's weights since step 0, on the scale of "
+            "the initial weights (a layer that receives no gradient stays white). W: the "
+            "weights themselves, which start as random noise."
+        )
+        self.weight_mode.currentIndexChanged.connect(
+            lambda: self.features_view.set_weight_mode(self.weight_mode.currentData())
+        )
+        mode_label = QLabel("Show")
+        mode_label.setBuddy(self.weight_mode)
+        mode_row = QHBoxLayout()
+        mode_row.setContentsMargins(6, 2, 6, 0)
+        mode_row.addWidget(mode_label)
+        mode_row.addWidget(self.weight_mode)
+        mode_row.addStretch(1)
+        self.weight_mode_row = QWidget()
+        self.weight_mode_row.setLayout(mode_row)
+        self.weight_mode_row.setVisible(False)
+        self.features_panel = QWidget()
+        features_box = QVBoxLayout(self.features_panel)
+        features_box.setContentsMargins(0, 0, 0, 0)
+        features_box.setSpacing(0)
+        features_box.addWidget(self.weight_mode_row)
+        features_box.addWidget(self.features_view, 1)
         # The data dock shows the 2-D data and decision regions, or for an image dataset the
         # held-out test images and the network's answers.
         self.data_stack = QStackedWidget()
@@ -409,6 +441,18 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(
             self.docks["heatmap"], self.docks["dataset"], Qt.Orientation.Horizontal
         )
+        # What the selected layer's units compute: a tab beside the data view, so the two
+        # consequences of a starved layer (its features, the predictions) are one click apart.
+        self._add_dock(
+            "features",
+            "Layer features",
+            self.features_panel,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
+        )
+        self.tabifyDockWidget(self.docks["dataset"], self.docks["features"])
+        self.docks["dataset"].raise_()
+        self._features_on_screen = False
+        self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
         self.lesson_panel = LessonPanel()
         # The lesson shares the left column with the controls, as a tab: "Set up this
         # experiment" changes the settings, and the controls are one click away.
@@ -759,6 +803,7 @@ class MainWindow(QMainWindow):
         self.activation_plot.set_activation(run.config.network.activation)
         self._dataset_key = None
         self._update_run_labels()
+        self._update_feature_layer()
         run.drawn = None  # draw the newly shown run at the next frame
         self._redraw()
 
@@ -873,7 +918,25 @@ class MainWindow(QMainWindow):
 
     def _on_layer(self) -> None:
         self.bars.set_selected_layer(self.layer.value() - 1)
+        self._update_feature_layer()
         self._redraw()
+
+    def _on_features_visibility(self, visible: bool) -> None:
+        # Qt says when the dock's tab is brought to the front or sent back (isVisible() of a
+        # dock behind another tab is not reliable), so this flag is the source of truth.
+        self._features_on_screen = visible
+        self._update_feature_layer()
+        if visible:
+            self._redraw()
+
+    def _update_feature_layer(self) -> None:
+        """Ask the shown run's training process for the selected layer's units while the
+        "Layer features" view is on screen, and every other run for none (they cost time)."""
+        on_screen = self._features_on_screen and self.docks["features"].isVisible()
+        for run in self.runs():
+            wanted = self.layer.value() if on_screen and run is self.shown_run else None
+            if run.controller.feature_layer != wanted:
+                run.controller.set_feature_layer(wanted)
 
     def _on_bar_clicked(self, index: int) -> None:
         self.layer.setValue(index + 1)
@@ -891,6 +954,7 @@ class MainWindow(QMainWindow):
             self.heatmap,
             self.dataset_plot,
             self.digits_view,
+            self.features_view,
         ):
             plot.apply_theme(theme)
         self._size_headline(self.run_b is not None)
@@ -916,20 +980,26 @@ class MainWindow(QMainWindow):
     def _arrange_bottom_views(self, tabbed: bool) -> None:
         """Presentation type is large: the three history views share the bottom row as tabs, so
         each gets the full width; otherwise they sit side by side."""
-        curves, heatmap, dataset = (self.docks[k] for k in ("curves", "heatmap", "dataset"))
+        curves, heatmap, dataset, features = (
+            self.docks[k] for k in ("curves", "heatmap", "dataset", "features")
+        )
         if tabbed == bool(self.tabifiedDockWidgets(curves)):
             return  # already arranged that way
+        shown = features.isVisible()
         if tabbed:
             self.tabifyDockWidget(curves, heatmap)
             self.tabifyDockWidget(curves, dataset)
+            self.tabifyDockWidget(curves, features)
             curves.raise_()
         else:
-            for dock in (heatmap, dataset):
+            for dock in (heatmap, dataset, features):
                 self.removeDockWidget(dock)
             self.splitDockWidget(curves, heatmap, Qt.Orientation.Horizontal)
             self.splitDockWidget(heatmap, dataset, Qt.Orientation.Horizontal)
-            for dock in (heatmap, dataset):
+            self.tabifyDockWidget(dataset, features)  # the features share the data view's place
+            for dock in (heatmap, dataset, features):
                 dock.show()
+            (features if shown else dataset).raise_()
 
     def set_zoom(self, zoom: float) -> None:
         self.zoom = float(np.clip(zoom, *ZOOM_RANGE))
@@ -1140,6 +1210,19 @@ class MainWindow(QMainWindow):
         self._draw_curves(shown, snap, key)
         self._draw_heatmap(shown, snap, key)
         self._draw_dataset(shown, snap, key)
+        self._draw_features(snap)
+
+    def _draw_features(self, snap: Snapshot) -> None:
+        if not self._features_on_screen:
+            return
+        features = snap.features
+        if features is not None and features.layer == min(self.layer.value(), snap.depth):
+            self.weight_mode_row.setVisible(features.kind == "weights")
+            self.features_view.show_features(features)
+        elif features is None or self.features_view.features is None:
+            self.features_view.clear_features(
+                f"Layer {self.layer.value()}: computing its units' outputs…"
+            )
 
     def _draw_curves(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         ha = self.run_a.history

@@ -58,8 +58,16 @@ def layer_features(run: TrainingRun, layer: int) -> LayerFeatures:
             kind="plane", values=frozen(values, np.float32), extent=(x0, x1, y0, y1), **common
         )
     if layer == 1 and net.n_inputs == IMAGE_SIDE * IMAGE_SIDE:
-        weights = net.params[0]["W"][:, :shown].T.reshape(shown, IMAGE_SIDE, IMAGE_SIDE)
-        return LayerFeatures(kind="weights", values=frozen(weights, np.float32), **common)
+
+        def images(w: np.ndarray) -> np.ndarray:
+            return frozen(w[:, :shown].T.reshape(shown, IMAGE_SIDE, IMAGE_SIDE), np.float32)
+
+        return LayerFeatures(
+            kind="weights",
+            values=images(net.params[0]["W"]),
+            initial=images(net.initial_weights(1)),
+            **common,
+        )
     samples, labels = sample_digits(run)
     outputs = net.unit_outputs(samples, layer)[:, :shown]
     return LayerFeatures(

@@ -147,7 +147,7 @@ class LayerFeatures:
     * ``"plane"`` (2-D data): (units, ny, nx) each shown unit's output a = f(u) at every point of
       a grid over the decision view's extent (``extent`` = x0, x1, y0, y1);
     * ``"weights"`` (digits, layer 1): (units, 8, 8) each shown unit's incoming weights, one per
-      pixel: the pattern the unit responds to;
+      pixel: the pattern the unit responds to; ``initial`` holds the same weights at step 0;
     * ``"samples"`` (digits, deeper layers): (k, units) each shown unit's output on the k fixed
       sample digits in ``samples`` (k, 64).
     """
@@ -162,6 +162,7 @@ class LayerFeatures:
     extent: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     samples: np.ndarray | None = None
     sample_labels: np.ndarray | None = None
+    initial: np.ndarray | None = None
 
 
 @dataclass(frozen=True)

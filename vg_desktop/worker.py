@@ -293,6 +293,11 @@ class TrainingController(QObject):
         self._stop_conditions = ("set_stop_conditions", max_steps, target_loss)
         self._command(*self._stop_conditions)
 
+    @property
+    def feature_layer(self) -> int | None:
+        """The hidden layer whose units the training process computes (None: none)."""
+        return self._feature_layer[1]
+
     def set_feature_layer(self, layer: int | None) -> None:
         """Which hidden layer's units the training process computes (None: none)."""
         self._feature_layer = ("set_feature_layer", layer)

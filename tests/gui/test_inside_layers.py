@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 
 from vg_desktop import files
 
@@ -42,3 +43,77 @@ def test_distance_from_init_is_a_quantity_of_the_bars_heatmap_and_history(qtbot,
     last_step = max(int(r["step"]) for r in rows)
     exported = [float(r["distance_from_init"]) for r in rows if int(r["step"]) == last_step]
     np.testing.assert_allclose(exported, history[-1])
+
+
+def show_features(qtbot, window):
+    window.docks["features"].raise_()
+    qtbot.waitUntil(lambda: window.docks["features"].isVisible(), timeout=3000)
+
+
+def test_the_features_view_follows_the_layer_picker_and_matches_unit_outputs(qtbot, window):
+    from vg_desktop.engine import TrainingRun
+
+    assert window.run_a.controller.feature_layer is None  # hidden behind its tab: nothing asked
+    show_features(qtbot, window)
+    assert window.run_a.controller.feature_layer == window.layer.value() == 1
+    for _ in range(3):
+        window.controller.step()
+    for layer in (1, 4):
+        window.layer.setValue(layer)
+        assert window.run_a.controller.feature_layer == layer
+        qtbot.waitUntil(
+            lambda layer=layer: (
+                window.features_view.features is not None
+                and window.features_view.features.layer == layer
+                and window.features_view.features.step == 3
+            ),
+            timeout=10000,
+        )
+        f = window.features_view.features
+        assert f.kind == "plane" and f"Layer {layer}:" in window.features_view.title
+        # What the view draws is the engine's unit outputs for the same network state.
+        run = TrainingRun(window.controller.config)
+        for _ in range(3):
+            run.step()
+        x0, x1, y0, y1 = f.extent
+        n = f.values.shape[1]
+        xs, ys = np.linspace(x0, x1, n), np.linspace(y0, y1, n)
+        gx, gy = np.meshgrid(xs, ys)
+        expected = run.network.unit_outputs(np.column_stack([gx.ravel(), gy.ravel()]), layer)
+        drawn = window.features_view.shown_images()
+        assert len(drawn) == 16
+        for k, image in enumerate(drawn):
+            np.testing.assert_allclose(image, expected[:, k].reshape(n, n), rtol=1e-5, atol=1e-7)
+        lo, hi = window.features_view.levels()
+        assert (lo, hi) == (0.0, 1.0)  # sigmoid: the activation's whole range, shared
+    window.docks["dataset"].raise_()  # hidden again: the training process computes nothing
+    qtbot.waitUntil(lambda: window.run_a.controller.feature_layer is None, timeout=3000)
+
+
+def test_digits_layer_1_shows_the_weights_change_and_deeper_layers_sample_digits(qtbot, window):
+    box = window.controls.dataset
+    box.setCurrentIndex(box.findData("digits"))
+    qtbot.waitUntil(lambda: window._drawn.config.data.name == "digits", timeout=10000)
+    show_features(qtbot, window)
+    window.controller.step()
+    qtbot.waitUntil(
+        lambda: (
+            window.features_view.features is not None
+            and window.features_view.features.kind == "weights"
+            and window.features_view.features.step == 1
+        ),
+        timeout=10000,
+    )
+    assert window.weight_mode_row.isVisible()
+    f = window.features_view.features
+    change = window.features_view.shown_images()
+    np.testing.assert_allclose(change[0], f.values[0] - f.initial[0], atol=1e-7)
+    lo, hi = window.features_view.levels()
+    assert lo == -hi and hi == pytest.approx(float(np.abs(f.initial).max()))  # centred at 0
+    window.weight_mode.setCurrentIndex(window.weight_mode.findData("weights"))
+    np.testing.assert_array_equal(window.features_view.shown_images()[0], f.values[0])
+    window.layer.setValue(2)
+    qtbot.waitUntil(lambda: window.features_view.features.kind == "samples", timeout=10000)
+    assert not window.weight_mode_row.isVisible()
+    f = window.features_view.features
+    assert f.values.shape == (10, 16) and f.sample_labels.tolist() == list(range(10))

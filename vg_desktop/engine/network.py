@@ -960,6 +960,19 @@ class Network:
             loss, _ = softmax_cross_entropy(logits, y)
         return loss, float(np.mean(np.argmax(logits, axis=1) == y))
 
+    def initial_weights(self, layer: int) -> np.ndarray:
+        """A copy of W_l(0) of layer ``layer`` (1-indexed; depth + 1 is the output layer): the
+        weights the network was built with from its seed."""
+        if not 1 <= layer <= self.config.depth + 1:
+            raise ValueError(f"layer must be from 1 to {self.config.depth + 1}; got {layer}")
+        first, rows, last = self._initial_weights
+        shape = self.params[layer - 1]["W"].shape
+        if layer == 1:
+            return first.reshape(shape).copy()
+        if layer == self.config.depth + 1:
+            return last.reshape(shape).copy()
+        return rows[layer - 2].reshape(shape).copy()
+
     def distance_from_init(self) -> np.ndarray:
         """(depth + 1,) float64 ‖W_l − W_l(0)‖_F / ‖W_l(0)‖_F per layer, output layer last.
 

@@ -9,6 +9,7 @@ from .dataset_plot import DatasetPlot
 from .digits_view import DigitsView
 from .gradient_bars import GradientBarsPlot
 from .heatmap import GradientHeatmap
+from .layer_features_view import LayerFeaturesView
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme, configure_pyqtgraph, settle
 from .training_curves import TrainingCurvesPlot
 
@@ -22,6 +23,7 @@ __all__ = [
     "DigitsView",
     "GradientBarsPlot",
     "GradientHeatmap",
+    "LayerFeaturesView",
     "Theme",
     "TrainingCurvesPlot",
     "configure_pyqtgraph",

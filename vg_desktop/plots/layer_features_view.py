@@ -46,9 +46,28 @@ def weight_levels(values: np.ndarray) -> tuple[float, float]:
 
 
 def grid_shape(n: int, aspect: float = 2.0) -> tuple[int, int]:
-    """(rows, columns) for n small multiples in a view about ``aspect`` times wider than tall."""
-    cols = max(1, math.ceil(math.sqrt(n * aspect)))
-    return math.ceil(n / cols), cols
+    """(rows, columns) of square cells for n small multiples in a view ``aspect`` times wider
+    than tall: the arrangement whose cells come out largest."""
+    best = (0.0, 1, n)
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        side = min(aspect / cols, 1.0 / rows)
+        if side > best[0]:
+            best = (side, rows, cols)
+    return best[1], best[2]
+
+
+def change_levels(initial: np.ndarray) -> tuple[float, float]:
+    """The scale of W − W₀: ± the largest initial weight, so a layer that kept its initial
+    weights shows white, and a change as large as an initial weight shows full colour."""
+    return weight_levels(initial)
+
+
+# What the digits' layer-1 images show: the weights, or what training changed in them.
+WEIGHT_MODES = {
+    "change": "What it learned: W − W₀",
+    "weights": "Its weights W",
+}
 
 
 class LayerFeaturesView(pg.GraphicsLayoutWidget):
@@ -70,8 +89,21 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             values=(0.0, 1.0), colorMap=pg.colormap.get(OUTPUT_MAP), interactive=False, width=14
         )
         self.addItem(self._bar, row=1, col=1)
+        self._bar.getAxis("right").enableAutoSIPrefix(False)  # no "×0.001" beside the label
+        self._cells_layout.setSpacing(3)
+        self._cells_layout.setContentsMargins(0, 0, 0, 0)
+        self.ci.setContentsMargins(4, 2, 4, 2)
         self._layout_key: tuple | None = None
+        self.weight_mode = "change"
         self.apply_theme(theme)
+
+    def set_weight_mode(self, mode: str) -> None:
+        """Digits, layer 1: draw W − W₀ ("change", the default) or W ("weights")."""
+        if mode not in WEIGHT_MODES:
+            raise ValueError(f"mode must be one of {', '.join(WEIGHT_MODES)}; got {mode!r}")
+        self.weight_mode = mode
+        if self._features is not None:
+            self.show_features(self._features, force=True)
 
     # ------------------------------------------------------------------ public API
     @property
@@ -126,12 +158,38 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._title.setText(text, color=t.foreground, size=f"{t.tick_font_pt}pt")
 
     def _describe(self, f: LayerFeatures) -> str:
-        units = f"units 1–{len(f.units)} of {f.width}" if len(f.units) < f.width else "all units"
+        """A short title (it must fit a dock 400 pixels wide); the tooltip says the rest."""
+        units = f"units 1–{len(f.units)}" if len(f.units) < f.width else f"all {f.width} units"
         if f.kind == "plane":
-            return f"Layer {f.layer}, {units}: output f(u) over the input plane (step {f.step:,})"
-        if f.kind == "weights":
-            return f"Layer 1, {units}: incoming weights as 8×8 images (step {f.step:,})"
-        return f"Layer {f.layer}, {units} (columns) on one test digit per class (step {f.step:,})"
+            tip = (
+                f"Each square is one unit of hidden layer {f.layer} ({units} of {f.width}): its "
+                "output a = f(u) at every point of the input plane (the decision view's extent), "
+                "all on the colour scale at the right. A layer that never learns keeps the "
+                "simple random features it started with."
+            )
+            title = f"Layer {f.layer}: f(u) of {units} over the plane"
+        elif f.kind == "weights":
+            change = self.weight_mode == "change"
+            tip = (
+                f"Each square is one unit of layer 1 ({units} of {f.width}): its 64 incoming "
+                "weights, one per pixel of the 8×8 digit. "
+                + (
+                    "Shown: W − W₀, what training changed since step 0, on the scale of the "
+                    "initial weights (white: unchanged). A starved layer stays white."
+                    if change
+                    else "Shown: the weights W themselves (white: 0); at the start they are "
+                    "random noise."
+                )
+            )
+            title = f"Layer 1: {'W − W₀' if change else 'W'} of {units}, 8×8"
+        else:
+            tip = (
+                f"Rows: one held-out test digit of each class. Columns: {units} of hidden layer "
+                f"{f.layer} ({f.width} in all). Colour: the unit's output a = f(u) on that digit."
+            )
+            title = f"Layer {f.layer}: f(u) of {units} on 10 digits"
+        self.setToolTip(tip)
+        return f"{title} · step {f.step:,}"
 
     def _use_layout(self, key: tuple, build) -> None:
         """Rebuild the grid of cells only when its shape changes (not on every refresh)."""
@@ -144,7 +202,8 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
 
     def _show_cells(self, f: LayerFeatures) -> None:
         n = len(f.units)
-        rows, cols = grid_shape(n, 2.0 if f.kind == "plane" else 2.5)
+        aspect = max(self.width() - 60, 1) / max(self.height() - 40, 1)  # minus bar and title
+        rows, cols = grid_shape(n, aspect)
         weights = f.kind == "weights"
 
         def build() -> None:
@@ -157,19 +216,24 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
                 self._cells.append((box, image))
 
         self._use_layout((f.kind, n, rows, cols), build)
+        values = f.values
         if weights:
-            levels, cmap = weight_levels(f.values), pg.colormap.get(WEIGHT_MAP)
+            cmap = pg.colormap.get(WEIGHT_MAP)
             rect = QRectF(0, 0, f.values.shape[2], f.values.shape[1])
-            label = "weight (0 = white)"
+            if self.weight_mode == "change" and f.initial is not None:
+                values = np.asarray(f.values, np.float64) - f.initial
+                levels, label = change_levels(f.initial), "W − W₀"
+            else:
+                levels, label = weight_levels(f.values), "weight W"
         else:
             levels, cmap = output_levels(f.values, f.activation), pg.colormap.get(OUTPUT_MAP)
             x0, x1, y0, y1 = f.extent
             rect = QRectF(x0, y0, x1 - x0, y1 - y0)
-            label = "unit output f(u)"
+            label = "output f(u)"
         lut = cmap.getLookupTable(nPts=256)
         for k, (box, image) in enumerate(self._cells):
             box.setVisible(True)
-            image.setImage(np.asarray(f.values[k]), autoLevels=False, levels=levels, lut=lut)
+            image.setImage(np.asarray(values[k]), autoLevels=False, levels=levels, lut=lut)
             image.setRect(rect)
             box.setRange(rect, padding=0.02)
         self._bar.setColorMap(cmap)
@@ -202,4 +266,4 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._samples_box.setRange(QRectF(0, 0, side + 2 + units * pitch, k * pitch), padding=0.02)
         self._bar.setColorMap(cmap)
         self._bar.setLevels(levels)
-        self._bar.getAxis("right").setLabel("unit output f(u)")
+        self._bar.getAxis("right").setLabel("output f(u)")
