@@ -858,6 +858,15 @@ class MainWindow(QMainWindow):
         self.bars.set_plain_language(not on)
         self.activation_plot.set_plain_language(not on)
 
+    def _size_dock_titles(self) -> None:
+        """Panel titles in the window's type. QDockWidget draws its title in a font it reads
+        once, at creation, unless its own font differs from the application's: so each dock
+        gets the application font with an (invisible) different style strategy."""
+        font = QFont(QApplication.font())
+        font.setStyleStrategy(QFont.StyleStrategy.PreferQuality)
+        for dock in self.docks.values():
+            dock.setFont(font)
+
     def _size_headline(self, two_runs: bool) -> None:
         font = QFont(QApplication.font())
         font.setPointSizeF(font.pointSizeF() * (1.0 if two_runs else HEADLINE_SCALE))
@@ -958,6 +967,7 @@ class MainWindow(QMainWindow):
         ):
             plot.apply_theme(theme)
         self._size_headline(self.run_b is not None)
+        self._size_dock_titles()
         # Larger type needs a wider control panel: sized once the new fonts have reached the
         # widgets (their size hints change only then).
         QTimer.singleShot(0, self._fit_controls_width)

@@ -217,3 +217,22 @@ def test_decision_regions_fill_a_fixed_view_around_the_data(qtbot, size) -> None
     scatter = plot._scatters[0]
     assert scatter.opts["size"] == point_size(plot._theme) <= 8
     assert scatter.opts["brush"].color().alphaF() == pytest.approx(POINT_ALPHA, abs=0.01)
+
+
+def _text_rows(widget, height: int) -> int:
+    """Rows of the top ``height`` pixels of ``widget`` that hold dark (text) pixels."""
+    from PySide6.QtCore import QRect
+
+    pixels = _pixels(widget, QRect(0, 0, min(widget.width(), 300), height))
+    return int(np.count_nonzero((pixels.max(axis=2) < 90).any(axis=1)))
+
+
+def test_panel_titles_grow_with_presentation_type(qtbot, window) -> None:
+    dock = window.docks["activation"]
+    window.apply_theme("light")
+    qtbot.wait(50)
+    light = _text_rows(dock, 40)
+    window.apply_theme("presentation")
+    qtbot.waitUntil(lambda: _text_rows(dock, 40) >= 1.25 * light, timeout=3000)
+    window.apply_theme("light")
+    qtbot.waitUntil(lambda: _text_rows(dock, 40) == light, timeout=3000)
