@@ -238,3 +238,51 @@ def test_training_settings_that_arrive_with_an_interrupted_rebuild_are_kept(monk
         assert not armed.is_set(), "the rebuild was not interrupted"
     finally:
         loop.stop()
+
+
+def test_paused_snapshots_carry_the_whole_datasets_figures_of_that_step():
+    """Paused, the loop evaluates every sample (evaluation mode) at exactly the paused step;
+    while training, a share of its time keeps the figures a few steps fresh."""
+    from vg_desktop.engine import DataConfig
+
+    config = replace(
+        ExperimentConfig(),
+        network=NetworkConfig(depth=30, width=32, activation="relu", init="he", seed=0),
+        data=DataConfig(seed=0),
+    )
+    snapshots = []
+    paused = threading.Event()
+
+    def send(kind, *payload):
+        if kind == "snapshot":
+            snap = payload[0]
+            snapshots.append(snap)
+            figures = snap.dataset
+            exact = figures is not None and snap.step == figures.first_step == figures.step
+            if exact and not snap.playing and snap.step == 300:
+                paused.set()
+
+    loop = TrainingLoop(config, send)
+    loop.set_stop_conditions(300, None)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    try:
+        loop.play()
+        assert paused.wait(60), "no paused snapshot with the step's dataset figures"
+    finally:
+        loop.request_stop()
+        thread.join(10)
+    last = snapshots[-1]
+    run = TrainingRun(config)
+    for _ in range(300):
+        run.step()
+    expected = run.network.evaluate_dataset(run.x, run.y)
+    figures = last.dataset
+    assert figures.samples == 512 and figures.width == 32
+    assert figures.loss == pytest.approx(expected.loss, rel=1e-12)
+    assert figures.accuracy == expected.accuracy
+    assert figures.dead_units.tolist() == expected.dead_units.tolist()
+    assert figures.dead_units.sum() > 0  # ReLU units dead on every sample of the spiral
+    # While training, figures arrived too, each from steps at or before its snapshot's.
+    playing = [s for s in snapshots if s.playing and s.dataset is not None]
+    assert playing and all(s.dataset.step <= s.step for s in playing)

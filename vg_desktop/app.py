@@ -60,6 +60,7 @@ from .run_labels import run_labels
 from .run_slot import RunSlot
 from .settings_store import SettingsStore
 from .snapshot import Snapshot
+from .status_text import dead_headline, run_status
 from .widgets.controls import ControlPanel, optimizer_change_message
 from .widgets.lesson_panel import LessonPanel
 
@@ -423,7 +424,10 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self._add_dock(
-            "curves", "Loss and accuracy", self.curves, Qt.DockWidgetArea.BottomDockWidgetArea
+            "curves",
+            "Loss and accuracy per batch",
+            self.curves,
+            Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self._add_dock(
             "heatmap",
@@ -879,12 +883,13 @@ class MainWindow(QMainWindow):
         playing = any(s.playing for _, s in snaps)
         if playing and now - self._headline_at < HEADLINE_INTERVAL:
             return
-        text = "\n".join(
-            f"{name}: {headline(snapshot_values(s, key), key)}"
-            if name
-            else headline(snapshot_values(s, key), key)
-            for name, s in snaps
-        )
+
+        def line(s: Snapshot) -> str:
+            values = snapshot_values(s, key)
+            dead = dead_headline(s) if key != "update" else ""
+            return dead if dead and np.any(values == 0) else headline(values, key)
+
+        text = "\n".join(f"{name}: {line(s)}" if name else line(s) for name, s in snaps)
         if text != self.headline.text():
             self._headline_at = now
             self.headline.setText(text)
@@ -1207,6 +1212,7 @@ class MainWindow(QMainWindow):
             float(snap.mean_derivatives[layer]),
             float(snap.saturated_fractions[layer]),
             rms_derivative=float(snap.rms_derivatives[layer]),
+            dataset=snap.dataset,
         )
         self.layer_info.setText(self.activation_plot.info_text())
 
@@ -1279,22 +1285,10 @@ class MainWindow(QMainWindow):
             s = run.drawn
             if s is None:
                 continue
-            rate = f"{s.steps_per_second:,.0f} steps/s" if s.playing else "paused"
             if self.run_b is not None:  # two runs share the bar: shorter figures, named runs
-                text = (
-                    f"{self.run_labels()[run.name]}: step {s.step:,} · loss {s.loss:.3f}"
-                    f" · accuracy {s.accuracy:.0%} · {rate}"
-                )
+                parts.append(run_status(s, f"{self.run_labels()[run.name]}: ", compact=True))
             else:
-                text = (
-                    f"Step {s.step:,}  ·  loss {s.loss:.4f}  ·  accuracy {s.accuracy:.1%}"
-                    f"  ·  {rate}"
-                )
-            if s.diverged:
-                text += "  ·  DIVERGED"
-            elif s.message:
-                text += f"  ·  {s.message}"
-            parts.append(text)
+                parts.append(run_status(s))
         self.status_label.setText("     |     ".join(parts))
 
     def showEvent(self, event) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .engine import ExperimentConfig, RunHistory, StepStats
+from .engine import DatasetEvaluation, ExperimentConfig, RunHistory, StepStats
 
 # At most this many pre-activation values per layer travel in a snapshot; the engine's mean
 # derivative and saturated fraction are still computed on the whole batch.
@@ -115,6 +115,39 @@ class HistoryRecorder:
 
 
 @dataclass(frozen=True)
+class DatasetFigures:
+    """Loss, accuracy and dead units on the whole dataset, in evaluation mode (batch norm on its
+    running statistics), evaluated over steps ``first_step`` .. ``step`` (one step when paused,
+    or when the pass fits one chunk; see :class:`~vg_desktop.training_loop.DatasetEvaluator`).
+    """
+
+    loss: float
+    accuracy: float
+    samples: int
+    dead_units: np.ndarray  # (depth,) int: units saturated (ReLU: u <= 0) on every sample
+    width: int
+    first_step: int
+    step: int
+
+    @staticmethod
+    def of(evaluation: DatasetEvaluation, first_step: int, step: int) -> DatasetFigures:
+        return DatasetFigures(
+            loss=float(evaluation.loss),
+            accuracy=float(evaluation.accuracy),
+            samples=int(evaluation.samples),
+            dead_units=frozen(evaluation.dead_units, np.int64),
+            width=int(evaluation.width),
+            first_step=int(first_step),
+            step=int(step),
+        )
+
+    @property
+    def all_dead_layers(self) -> np.ndarray:
+        """0-based indices of the hidden layers whose every unit is dead."""
+        return np.flatnonzero(self.dead_units == self.width)
+
+
+@dataclass(frozen=True)
 class DecisionGrid:
     """The network's prediction on a regular grid over the data, in evaluation mode."""
 
@@ -194,6 +227,7 @@ class Snapshot:
     message: str = ""  # why the run stopped, in words a student can read
     steps_per_second: float = 0.0
     playing: bool = False  # whether the worker was training when it sent this
+    dataset: DatasetFigures | None = None  # whole-dataset figures (None until the first pass)
 
     @property
     def depth(self) -> int:
@@ -225,6 +259,7 @@ def snapshot_from_stats(
     diverged: bool = False,
     message: str = "",
     playing: bool = False,
+    dataset: DatasetFigures | None = None,
 ) -> Snapshot:
     return Snapshot(
         run_id=run_id,
@@ -252,4 +287,5 @@ def snapshot_from_stats(
         message=message,
         steps_per_second=steps_per_second,
         playing=playing,
+        dataset=dataset,
     )

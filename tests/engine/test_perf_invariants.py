@@ -14,7 +14,7 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from vg_desktop.engine import Network, NetworkConfig, StepStats, make_dataset
+from vg_desktop.engine import Network, NetworkConfig, StepStats, make_dataset, safe_norm
 
 SETTINGS = [
     dict(activation="sigmoid"),
@@ -144,14 +144,15 @@ def _plain_backprop(net: Network, x: np.ndarray, y: np.ndarray):
     probs /= probs.sum(axis=1, keepdims=True)
     probs[np.arange(len(y)), y] -= 1.0
     dh = (probs / len(y)) @ net.params[-1]["W"].T
-    dzs, dws = [], []
+    dzs, dws, dhs = [], [], []
     for layer in range(len(net.params) - 2, -1, -1):
         a = hs[layer + 1]
+        dhs.append(dh)
         dz = dh * a * (1.0 - a)
         dzs.append(dz)
         dws.append(hs[layer].T @ dz)
         dh = dz @ net.params[layer]["W"].T
-    return dzs[::-1], dws[::-1]
+    return dzs[::-1], dws[::-1], dhs[::-1]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -164,9 +165,10 @@ def test_subnormal_flush_changes_nothing_above_the_subnormal_range(dtype):
     depth = 160 if dtype == "float64" else 24
     net = Network(NetworkConfig(depth=depth, width=16, init="small", dtype=dtype))
     with np.errstate(all="ignore"):
-        dzs, dws = _plain_backprop(net, x, y)
+        dzs, dws, dhs = _plain_backprop(net, x, y)
         plain_signal = [np.linalg.norm(dz.astype(np.float64)) for dz in dzs]
         plain_weight = [np.linalg.norm(dw.astype(np.float64)) for dw in dws]
+        plain_stream = [safe_norm(dh) for dh in dhs]
     stats = net.gradients(x, y)
     tiny = np.finfo(dtype).tiny
     assert stats.signal_grad_norms[0] == 0.0 and plain_signal[-1] > 1e-10  # crosses the range
@@ -174,6 +176,7 @@ def test_subnormal_flush_changes_nothing_above_the_subnormal_range(dtype):
     for reported, plain in (
         (stats.signal_grad_norms, plain_signal),
         (stats.weight_grad_norms[:-1], plain_weight),
+        (stats.stream_grad_norms, plain_stream),  # below 1e-140: kept and rescaled exactly
     ):
         for layer, (got, want) in enumerate(zip(reported, plain, strict=True)):
             if want > 1e6 * tiny:

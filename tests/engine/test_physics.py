@@ -230,7 +230,8 @@ def test_narrow_relu_stack_has_all_dead_layers_and_zero_bars(seed):
     stats = run.probe()
     assert np.all(stats.signal_grad_norms == 0.0)
     # The loss and accuracy are the whole dataset's, in evaluation mode.
-    assert (evaluation.loss, evaluation.accuracy) == run.network.evaluate(run.x, run.y)
+    loss, accuracy = run.network.evaluate(run.x, run.y)
+    assert evaluation.loss == pytest.approx(loss, rel=1e-12) and evaluation.accuracy == accuracy
 
 
 def test_dead_units_are_dead_for_every_sample_not_for_one_batch():

@@ -419,3 +419,17 @@ def test_residual_stream_quantity_is_offered_for_residual_networks_only(qtbot, w
     wait_drawn(qtbot, window)
     assert q.view().isRowHidden(row) and q.currentData() == "signal"
     assert window.bars.quantity() == "signal"
+
+
+def test_status_bar_shows_the_whole_datasets_figures_and_labels_the_batchs(qtbot, window):
+    qtbot.waitUntil(
+        lambda: window._drawn is not None and window._drawn.dataset is not None, timeout=5000
+    )
+    wait_drawn(qtbot, window)
+    text = window.status_label.text()
+    snap = window._drawn
+    d = snap.dataset
+    assert f"all 512 samples: loss {d.loss:.4f}, accuracy {d.accuracy:.1%}" in text
+    assert f"this batch: loss {snap.loss:.4f}" in text
+    info = window.layer_info.text()
+    assert "of this batch" in info and "on every one of the 512 samples" in info

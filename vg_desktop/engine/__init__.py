@@ -31,7 +31,13 @@ from .config import (
 from .datasets import dataset_from_config, make_dataset
 from .experiment import ExperimentFileError, load_experiment, save_experiment
 from .history import HistoryStride, RunHistory
-from .network import DatasetEvaluation, Network, TrainingInterrupted, softmax_cross_entropy
+from .network import (
+    DatasetEvaluation,
+    Network,
+    TrainingInterrupted,
+    dataset_evaluation,
+    softmax_cross_entropy,
+)
 from .run import TrainingRun
 from .stats import StepStats, chain_rule_model_note, safe_norm
 
@@ -63,6 +69,7 @@ __all__ = [
     "TrainingInterrupted",
     "TrainingRun",
     "chain_rule_model_note",
+    "dataset_evaluation",
     "dataset_from_config",
     "get_activation",
     "load_experiment",

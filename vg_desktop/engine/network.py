@@ -75,6 +75,7 @@ from .optimizers import OptimizerState
 from .stats import (
     StepStats,
     chain_rule_prediction,
+    is_safe_sum,
     norms_from_sums_of_squares,
     row_norms,
     safe_norm,
@@ -120,6 +121,17 @@ class DatasetEvaluation:
     def all_dead_layers(self) -> np.ndarray:
         """0-based indices of the hidden layers whose every unit is dead."""
         return np.flatnonzero(self.dead_units == self.width)
+
+
+def dataset_evaluation(
+    loss_sum: float, correct: int, samples: int, dead: np.ndarray
+) -> DatasetEvaluation:
+    """A :class:`DatasetEvaluation` from sums over the chunks of a dataset."""
+    counts = np.count_nonzero(dead, axis=1)
+    counts.flags.writeable = False
+    return DatasetEvaluation(
+        float(loss_sum) / samples, correct / samples, samples, counts, dead.shape[1]
+    )
 
 
 class TrainingInterrupted(Exception):
@@ -204,7 +216,11 @@ class _Workspace:
         self.inputs_t = [m.T for m in self.inputs]
         self.dz = np.empty((depth, *shape), dtype)
         self.dz_rows = self.dz.reshape(depth, -1)
-        self.dh_stack = np.empty((depth, *shape), dtype)  # dL/dh_l of every layer (statistics)
+        # dL/dh_l of the layers whose Σ (dL/dh_l)² left the safe range (or all, in float32),
+        # for the exact norm; the others need only the sum the backward pass takes.
+        self.dh_stack = np.empty((depth, *shape), dtype)
+        self.dh_rows = self.dh_stack.reshape(depth, -1)
+        self.dh_sumsq = np.empty(depth)
         self.dh = (np.empty(shape, dtype), np.empty(shape, dtype))  # dL/dh, ping-pong
         self.fprime = np.empty(shape, dtype)  # f'(u_l) of the layer being back-propagated
         self.fprime_flat = self.fprime.reshape(-1)
@@ -480,7 +496,7 @@ class Network:
             # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
-                np.copyto(ws.dh_stack[layer], dh)  # dL/dh_l, the residual stream's gradient
+                self._stream_sum(ws, layer, dh)
                 ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
                 ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
                 if nonnegative:
@@ -529,6 +545,16 @@ class Network:
                 dh = dh_below
         return loss, accuracy
 
+    def _stream_sum(self, ws: _Workspace, layer: int, dh: np.ndarray) -> None:
+        """Σ (dL/dh_l)², taken while dL/dh_l is in cache; dL/dh_l itself is kept only where
+        that sum cannot give the norm exactly (see :func:`norms_from_sums_of_squares`)."""
+        if self.dtype == np.float64:
+            flat = dh.reshape(-1)
+            total = ws.dh_sumsq[layer] = np.dot(flat, flat)
+            if is_safe_sum(total):
+                return
+        np.copyto(ws.dh_stack[layer], dh)
+
     def _backward_pre_activation(
         self, ws: _Workspace, u_stack: np.ndarray, dh: np.ndarray, statistics: bool
     ) -> np.ndarray:
@@ -553,7 +579,7 @@ class Network:
             np.copyto(dz, dh)  # dL/dz_l = dL/dh_l: h_l = h_{l-1} + z_l
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
-                np.copyto(ws.dh_stack[layer], dh)
+                self._stream_sum(ws, layer, dh)
                 ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
                 ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
                 if nonnegative:
@@ -659,7 +685,10 @@ class Network:
             signal = norms_from_sums_of_squares(ws.dz_sumsq, ws.dz_rows)
         else:  # ... in float32, where they underflow: sum again in float64
             signal = row_norms(ws.dz)
-        stream = row_norms(ws.dh_stack)
+        if self.dtype == np.float64:
+            stream = norms_from_sums_of_squares(ws.dh_sumsq, ws.dh_rows)
+        else:
+            stream = row_norms(ws.dh_stack)
         units = ws.batch * width
         mean_deriv = ws.fprime_sum / units
         rms_deriv = np.sqrt(ws.fprime_sumsq / units)
@@ -861,9 +890,9 @@ class Network:
 
         Nothing is kept for a backward pass, so two alternating buffers hold the activations
         whatever the depth (the decision-region grid can be thousands of points). With
-        ``dead`` (a (depth,) int array), each layer's count of units saturated for every row
-        of ``x`` is written into it. With ``stop_at`` (a 0-based hidden layer), the pass stops
-        there and returns a copy of that layer's a = f(u) instead of the logits.
+        ``dead`` (a (depth, width) bool array), each unit's entry is cleared unless the unit
+        is saturated for every row of ``x``. With ``stop_at`` (a 0-based hidden layer), the pass
+        stops there and returns a copy of that layer's a = f(u) instead of the logits.
         """
         cfg = self.config
         n, width = x.shape[0], cfg.width
@@ -899,8 +928,7 @@ class Network:
                 return a.copy()
             if dead is not None:
                 self.activation.derivative_into(u, a, scratch)
-                saturated = self.activation.saturated(scratch)
-                dead[layer] = np.count_nonzero(np.all(saturated, axis=0))
+                dead[layer] &= np.all(self.activation.saturated(scratch), axis=0)
             out = buffers[layer % 2]
             if pre_block:
                 np.copyto(a_aug[:, :width], a)
@@ -942,15 +970,23 @@ class Network:
     def evaluate_dataset(self, x: np.ndarray, y: np.ndarray) -> DatasetEvaluation:
         """Loss, accuracy and dead units over all of (x, y), in evaluation mode, in one pass
         (parameters untouched). Costs a forward pass over every sample: the training loop
-        calls it a few times a second, not every step."""
+        takes it a chunk at a time (:meth:`evaluate_chunk`) within a share of its time."""
+        dead = np.ones((self.config.depth, self.config.width), dtype=bool)
+        loss_sum, correct = self.evaluate_chunk(x, y, dead)
+        return dataset_evaluation(loss_sum, correct, len(y), dead)
+
+    def evaluate_chunk(self, x: np.ndarray, y: np.ndarray, dead: np.ndarray) -> tuple[float, int]:
+        """(summed cross-entropy, number correct) over the chunk (x, y) in evaluation mode.
+
+        ``dead`` is a (depth, width) bool array: a unit's entry is cleared unless its |f'| is
+        below the saturation threshold for every sample of the chunk, so ANDed over the chunks
+        of a dataset it marks the units dead on all of it.
+        """
         x, y = np.asarray(x), np.asarray(y)
-        dead = np.zeros(self.config.depth, dtype=np.int64)
         with np.errstate(all="ignore"):
             logits = self._forward_eval(x, dead)
             loss, _ = softmax_cross_entropy(logits, y)
-        accuracy = float(np.mean(np.argmax(logits, axis=1) == y))
-        dead.flags.writeable = False
-        return DatasetEvaluation(loss, accuracy, len(y), dead, self.config.width)
+        return loss * len(y), int(np.count_nonzero(np.argmax(logits, axis=1) == y))
 
     def evaluate(self, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         """(loss, accuracy) in evaluation mode, without touching any parameter."""

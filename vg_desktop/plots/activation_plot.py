@@ -18,6 +18,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter
 
 from ..engine import get_activation
+from ..snapshot import DatasetFigures
 from .theme import (
     LIGHT,
     MajorTicksAxis,
@@ -212,12 +213,15 @@ class ActivationPlot(pg.PlotWidget):
         mean_derivative: float,
         saturated_fraction: float,
         rms_derivative: float | None = None,
+        dataset: DatasetFigures | None = None,
     ) -> None:
         """Histogram of layer ``layer_index``'s (0-based) pre-activations, and its mean f′, RMS
         f′ and saturated (or dead) share, as measured by the engine on the whole batch.
 
         The RMS √E[f′²] is the factor the gradient's norm pays at this layer (the chain-rule
-        estimate uses it); the mean is what the histogram's weight on the f′ curve shows."""
+        estimate uses it); the mean is what the histogram's weight on the f′ curve shows.
+        The saturated (dead) share is of this batch; with ``dataset`` the units saturated (dead)
+        on *every* sample of the dataset are counted apart, and an all-dead layer says so."""
         counts, _, outside, dropped = clipped_histogram(preactivations)
         self._counts = counts
         total = int(counts.sum())
@@ -229,10 +233,23 @@ class ActivationPlot(pg.PlotWidget):
                 (s for s in _SHARE_SCALES if peak <= _HIST_TOP * s), _SHARE_SCALES[-1]
             )
         rms = "" if rms_derivative is None else f"  ·  RMS f′ = {rms_derivative:.3g}"
+        word = self._activation.dead_word
         lines = [
             f"Layer {layer_index + 1} — mean f′ = {mean_derivative:.3g}{rms}  ·  "
-            f"{self._activation.dead_word} {100 * saturated_fraction:.1f} %"
+            f"{word} {100 * saturated_fraction:.1f} % of this batch"
         ]
+        if dataset is not None and layer_index < len(dataset.dead_units):
+            dead = int(dataset.dead_units[layer_index])
+            if dead == dataset.width:
+                lines.append(
+                    f"ALL {dead} units {word} on every one of the {dataset.samples:,} samples: "
+                    "no gradient passes this layer"
+                )
+            else:
+                lines.append(
+                    f"{word} on every one of the {dataset.samples:,} samples: "
+                    f"{dead} of {dataset.width} units"
+                )
         if total and outside:
             lines.append(f"{100 * outside / total:.1f} % outside ±8 (in the edge bins)")
         if dropped:

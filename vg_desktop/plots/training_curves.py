@@ -309,7 +309,7 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             add_entry(
                 self._legend,
                 Swatch(self._thin_and_thick(), size),
-                "thin: each step · thick: moving average",
+                "thin: each step (one minibatch) · thick: moving average",
                 "thick: average",
             )
         if self._chance is not None:
