@@ -1214,7 +1214,10 @@ class MainWindow(QMainWindow):
             rms_derivative=float(snap.rms_derivatives[layer]),
             dataset=snap.dataset,
         )
-        self.layer_info.setText(self.activation_plot.info_text())
+        info = self.activation_plot.info_text()
+        if self.run_b is not None:  # A/B: the activation plot shows one run; name it here too
+            info = f"{self.run_labels()[self.showing]} · {info}"
+        self.layer_info.setText(info)
 
     def _draw_history_views(self) -> None:
         """Curves, heatmap and data, from the runs' histories and newest snapshots."""

@@ -71,6 +71,7 @@ def test_compare_names_runs_everywhere_and_fills_differ_without_color(qtbot, win
     for key in ("activation", "heatmap", "dataset"):
         assert window.docks[key].windowTitle().endswith(f"— {label_b}")
     assert window.show_other.isVisible() and window.show_other.text() == "Show run A"
+    qtbot.waitUntil(lambda: window.layer_info.text().startswith(f"{label_b} · Layer"), timeout=3000)
     window.show_other.click()
     assert window.showing == "A" and window.editing == "B"  # showing is not editing
     for key in ("activation", "heatmap", "dataset"):
