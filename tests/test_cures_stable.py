@@ -36,6 +36,7 @@ CURE_STEPS = (
     "02:he-he",
     "02:ioffe-with",
     "02:identity-residual",
+    "03:digits-relu-he",
 )
 
 # The README: the app's default network (the sigmoid problem, depth 20, spiral, learning rate

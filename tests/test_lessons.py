@@ -92,11 +92,17 @@ def builtin_steps() -> list[tuple[str, LessonStep]]:
 
 def test_builtin_lessons_are_shipped_and_load():
     names = [path.name for path in builtin_lessons()]
-    assert names == ["01-the-vanishing-gradient.json", "02-classic-papers.json"]
-    story, classics = (load_lesson(path) for path in builtin_lessons())
+    assert names == [
+        "01-the-vanishing-gradient.json",
+        "02-classic-papers.json",
+        "03-what-the-first-layers-learn.json",
+    ]
+    story, classics, digits = (load_lesson(path) for path in builtin_lessons())
+    assert len(digits.steps) == 2
+    assert all(step.settings.data.name == "digits" for step in digits.steps)
     assert 8 <= len(story.steps) <= 14
     assert len(classics.steps) == 8
-    for lesson in (story, classics):
+    for lesson in (story, classics, digits):
         for step in lesson.steps:
             assert isinstance(step.settings, ExperimentConfig)
             assert step.question.strip() and step.text.strip()

@@ -743,6 +743,8 @@ class MainWindow(QMainWindow):
             self.overlay.setChecked(view.overlay)
         if view.layer is not None:
             self.layer.setValue(view.layer)
+        if view.panel is not None:
+            self.docks["features" if view.panel == "features" else "dataset"].raise_()
         if view.play is not None:
             self.play() if view.play else self.pause()
         if step.predict:

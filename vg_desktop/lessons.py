@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from . import health
-from .engine import ExperimentConfig, StepStats, TrainingRun
+from .engine import ExperimentConfig, Network, StepStats, TrainingRun
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .engine.config import DataConfig, NetworkConfig, TrainConfig
 from .engine.experiment import atomic_write_bytes
@@ -38,6 +38,7 @@ MAX_FILE_BYTES = 1_000_000  # a long lesson is a few tens of kilobytes
 MAX_STEPS = 100
 MAX_EXPECT_STEPS = 5000  # a check may train at most this many steps (it must stay quick)
 QUANTITIES = ("signal", "weight", "update", "stream", "distance")
+PANELS = ("data", "features")  # the tabs a step can bring to the front
 _TEXT_LIMITS = {"title": 200, "author": 200, "description": 2000}
 _STEP_TEXT_LIMITS = {"id": 80, "title": 200, "text": 6000, "question": 1000, "citation": 1000}
 _SECTIONS = {"network": NetworkConfig, "data": DataConfig, "train": TrainConfig}
@@ -101,6 +102,46 @@ def _dataset_loss(s: StepStats, run: TrainingRun, layer: int | None) -> float:
 
 def _dataset_accuracy(s: StepStats, run: TrainingRun, layer: int | None) -> float:
     return float(run.network.evaluate(run.x, run.y)[1])
+
+
+def _test_accuracy(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    return run.test_accuracy()  # NaN without a held-out split: such a claim fails
+
+
+def _distance_from_init(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    return float(run.network.distance_from_init()[layer - 1])
+
+
+def _weight_change_smoothness(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    """How much neighbouring pixels' weights changed together in layer 1 of an image network:
+    the correlation of W − W₀ between horizontally and vertically adjacent pixels, averaged over
+    the units. About 0 for independent random changes; high when the changes are shaped by the
+    images (strokes and blobs)."""
+    side = round(math.sqrt(run.network.n_inputs))
+    if side * side != run.network.n_inputs:
+        return math.nan  # not an image: no neighbouring pixels
+    change = run.network.params[0]["W"] - run.network.initial_weights(1)
+    values = []
+    for image in change.T.reshape(-1, side, side):
+        a = np.concatenate([image[:, :-1].ravel(), image[:-1, :].ravel()])
+        b = np.concatenate([image[:, 1:].ravel(), image[1:, :].ravel()])
+        if a.std() > 0 and b.std() > 0:
+            values.append(np.corrcoef(a, b)[0, 1])
+    return float(np.mean(values)) if values else math.nan
+
+
+FEATURE_PROBE = 256  # training inputs on which a layer's unit outputs are compared
+
+
+def _feature_change(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    """Largest |a_l(now) − a_l(step 0)| over the first training inputs and all units: how much
+    what the layer computes (the Layer features view) has changed since the network was built."""
+    net = run.network
+    initial = Network(net.config, n_inputs=net.n_inputs, n_classes=net.n_classes)
+    probe = run.x[:FEATURE_PROBE]
+    return float(
+        np.max(np.abs(net.unit_outputs(probe, layer) - initial.unit_outputs(probe, layer)))
+    )
 
 
 @dataclass(frozen=True)
@@ -174,6 +215,22 @@ MEASURES: dict[str, MeasureSpec] = {
     "dataset_accuracy": MeasureSpec(
         _dataset_accuracy, False, "accuracy on the whole dataset (evaluation mode)"
     ),
+    "test_accuracy": MeasureSpec(
+        _test_accuracy, False, "accuracy on the held-out test split (digits; evaluation mode)"
+    ),
+    "distance_from_init_layer": MeasureSpec(
+        _distance_from_init, True, "‖W − W₀‖ / ‖W₀‖ of a layer: how far its weights moved"
+    ),
+    "weight_change_smoothness": MeasureSpec(
+        _weight_change_smoothness,
+        False,
+        "correlation of layer 1's W − W₀ between neighbouring pixels (image datasets)",
+    ),
+    "feature_change_layer": MeasureSpec(
+        _feature_change,
+        True,
+        "largest change of a layer's unit outputs f(u) on the training inputs since step 0",
+    ),
 }
 
 
@@ -214,6 +271,7 @@ class ViewHints:
     overlay: bool | None = None  # the chain-rule estimate on the gradient bars
     layer: int | None = None  # the layer whose histogram the activation plot shows (1-based)
     play: bool | None = None  # start training at once
+    panel: str | None = None  # bring "data" (the data view) or "features" (Layer features) to front
 
 
 @dataclass(frozen=True)
@@ -358,7 +416,10 @@ def _view(data: object, depth: int) -> ViewHints:
     layer = data.get("layer")
     if layer is not None:
         layer = _layer(layer, depth, "view 'layer'")
-    return ViewHints(quantity=quantity, layer=layer, **flags)
+    panel = data.get("panel")
+    if panel is not None and panel not in PANELS:
+        raise LessonFileError(f"view 'panel' must be one of {', '.join(PANELS)}; got {panel!r}")
+    return ViewHints(quantity=quantity, layer=layer, panel=panel, **flags)
 
 
 def _layer(value: object, depth: int, name: str) -> int:

@@ -117,3 +117,31 @@ def test_digits_layer_1_shows_the_weights_change_and_deeper_layers_sample_digits
     assert not window.weight_mode_row.isVisible()
     f = window.features_view.features
     assert f.values.shape == (10, 16) and f.sample_labels.tolist() == list(range(10))
+
+
+def test_the_digits_lesson_sets_up_its_views(qtbot, window):
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QWidget
+
+    from vg_desktop.lessons import builtin_lessons
+
+    window.open_lesson(builtin_lessons()[2])
+    step = window.lesson_panel.current_step()
+    assert step.id == "digits-sigmoid"
+    button = next(
+        w
+        for w in window.lesson_panel.findChildren(QWidget)
+        if w.accessibleName() == "Set up this experiment"
+    )
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert window.controller.config == step.settings
+    assert window.quantity.currentData() == "distance" and window.layer.value() == 1
+    qtbot.waitUntil(lambda: window.run_a.controller.feature_layer == 1, timeout=5000)
+    window.controller.step()
+    qtbot.waitUntil(
+        lambda: (
+            window.features_view.features is not None
+            and window.features_view.features.kind == "weights"
+        ),
+        timeout=10000,
+    )
