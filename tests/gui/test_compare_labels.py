@@ -79,6 +79,9 @@ def test_compare_names_runs_everywhere_and_fills_differ_without_color(qtbot, win
     assert window.activation_plot.activation_name() == "sigmoid"
     qtbot.waitUntil(lambda: window.run_a.drawn is not None, timeout=3000)
     assert window.show_other.text() == "Show run B"
+    from PySide6.QtGui import QKeySequence
+
+    assert QKeySequence("Ctrl+Shift+B") in window.show_other_action.shortcuts()
     window.show_other_action.trigger()  # Ctrl+Shift+B
     assert window.showing == "B" and window.activation_plot.activation_name() == "relu"
     # Fills: B is clearly lighter (dark theme: darker) than A for every health code, and its

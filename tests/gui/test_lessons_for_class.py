@@ -193,6 +193,40 @@ def test_given_its_needed_height_every_step_text_shows_whole(qtbot, width, heigh
         apply_widget_theme(app, "light", 1.0)
 
 
+def test_the_documented_room_a_step_needs(qtbot) -> None:
+    """docs/writing-lessons.md: at 1280 px in presentation type, ~310 px for 550 characters and
+    ~540 px for 1,100 characters with a 225-character citation (measured on made-up text, so
+    rewriting a lesson does not change it)."""
+    from vg_desktop.appearance import apply_widget_theme
+
+    app = QApplication.instance()
+    apply_widget_theme(app, "presentation", 1.0)
+    words = "The first layer receives a gradient that is smaller by a factor of four. "
+    question = "Before you press Play: which layer receives the smallest gradient, and why?"
+    try:
+        panel = LessonPanel()
+        qtbot.addWidget(panel)
+        panel.resize(1280, 340)
+        panel.show()
+        qtbot.waitUntil(lambda: panel.font().pointSizeF() == 14.0, timeout=2000)
+        for chars, citation, expected in (
+            (550, None, 310),
+            (1100, "C" * 50 + " " + "x" * 174, 540),
+        ):
+            text = (words * 30)[:chars]
+            step = {"text": text, "question": question, "title": "Why the first layers starve"}
+            if citation:
+                step["citation"] = citation
+            lesson = lesson_from_dict(_minimal(**step))
+            panel.set_lesson(lesson)
+            panel.resize(1280, 340)
+            app.processEvents()
+            needed = panel.needed_height()
+            assert abs(needed - expected) <= 0.12 * expected, (chars, needed)
+    finally:
+        apply_widget_theme(app, "light", 1.0)
+
+
 def test_lesson_file_documents_predict() -> None:
     from pathlib import Path
 
