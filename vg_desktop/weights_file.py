@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import binascii
 import contextlib
+import functools
 import hashlib
 import io
 import json
@@ -80,14 +81,15 @@ def settings_digest(config: ExperimentConfig, version: int = EXPERIMENT_VERSION)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _accepted_digests(config: ExperimentConfig) -> set[str]:
+@functools.lru_cache(maxsize=8)
+def _accepted_digests(config: ExperimentConfig) -> frozenset[str]:
     """This config's digest as written by this app and by every older experiment version that
     can express it (weights saved before a version bump still belong to their experiment)."""
     digests = set()
     for version in range(1, EXPERIMENT_VERSION + 1):
         with contextlib.suppress(ValueError):
             digests.add(settings_digest(config, version))
-    return digests
+    return frozenset(digests)
 
 
 def _pair_record(config: ExperimentConfig) -> np.ndarray:
@@ -95,9 +97,19 @@ def _pair_record(config: ExperimentConfig) -> np.ndarray:
     return np.frombuffer(json.dumps(record).encode("ascii"), dtype=np.uint8)
 
 
-def _expected_arrays(config: ExperimentConfig) -> dict[str, np.ndarray]:
+@functools.lru_cache(maxsize=8)
+def _expected_layout(config: ExperimentConfig) -> dict[str, np.ndarray]:
+    """Stand-ins (a scalar broadcast: no memory) with the shape and dtype of every array of
+    ``config``'s network (cached: building the largest network allocates 106 MB)."""
     probe = Network(config.network, n_inputs=config.data.n_inputs, n_classes=config.data.n_classes)
-    return probe.state_arrays()
+    return {
+        key: np.broadcast_to(np.zeros((), a.dtype), a.shape)
+        for key, a in probe.state_arrays().items()
+    }
+
+
+def _expected_arrays(config: ExperimentConfig) -> dict[str, np.ndarray]:
+    return _expected_layout(config)
 
 
 def _optimizer_members(config: ExperimentConfig, expected: dict) -> dict[str, tuple]:
@@ -168,10 +180,11 @@ def decode_weights(raw: bytes, config: ExperimentConfig) -> dict[str, np.ndarray
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as archive:
             members: dict[str, zipfile.ZipInfo] = {}
+            most = len(expected) + len(optional)  # and the pair record
             for info in archive.infolist():
-                key = info.filename[:-4] if info.filename.endswith(".npy") else None
-                if key is None or (key not in expected and key not in optional and key != PAIR_KEY):
+                if not info.filename.endswith(".npy") or len(members) > most:
                     raise ExperimentFileError(f"unexpected member {_short(info.filename)}")
+                key = info.filename[:-4]
                 if key in members:
                     raise ExperimentFileError(f"{_short(key)} appears twice")
                 if info.flag_bits & 0x1:
@@ -179,14 +192,12 @@ def decode_weights(raw: bytes, config: ExperimentConfig) -> dict[str, np.ndarray
                 if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
                     raise ExperimentFileError("the archive uses an unknown compression")
                 members[key] = info
+            # What they belong to first: stale weights get that message, not a missing array.
             if PAIR_KEY not in members:
                 raise ExperimentFileError(
                     "it does not say which experiment it belongs to (not saved by this app?)"
                 )
-            missing = sorted(set(expected) - set(members))
-            if missing:
-                raise ExperimentFileError(f"it lacks {', '.join(map(_short, missing[:5]))}")
-            _, dtype, _, record = _read_npy(archive, members[PAIR_KEY], 4096)
+            _, dtype, _, record = _read_npy(archive, members.pop(PAIR_KEY), 4096)
             if dtype != np.uint8:
                 raise ExperimentFileError("its pair record is not readable")
             pair = json.loads(record.decode("ascii"))
@@ -197,6 +208,12 @@ def decode_weights(raw: bytes, config: ExperimentConfig) -> dict[str, np.ndarray
                     "they were saved with other settings than this experiment file holds (left "
                     "from an earlier save, or the file was edited)"
                 )
+            unexpected = sorted(set(members) - set(expected) - set(optional))
+            if unexpected:
+                raise ExperimentFileError(f"unexpected member {_short(unexpected[0])}")
+            missing = sorted(set(expected) - set(members))
+            if missing:
+                raise ExperimentFileError(f"it lacks {', '.join(map(_short, missing[:5]))}")
             arrays = {}
             for key, want in expected.items():
                 shape, dtype, fortran, data = _read_npy(archive, members[key], want.size)

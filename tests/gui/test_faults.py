@@ -504,24 +504,27 @@ def test_a_save_failing_midway_says_so_and_keeps_the_previous_file(
     assert sorted(p.name for p in path.parent.iterdir()) == ["lesson-a.vgx"]
 
 
-def test_a_weights_save_failing_midway_keeps_the_previous_weights(
+def test_a_weights_save_failing_midway_keeps_the_previous_pair(
     qtbot, window, tmp_path, monkeypatch
 ):
+    """Save With Weights writes both files or neither: a full disk while writing the weights
+    leaves the previous experiment *and* weights (issue 16: the .vgx used to be replaced)."""
     (tmp_path / "saves").mkdir()
     path = tmp_path / "saves" / "trained.vgx"
     with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
         files.save_to(window, path, with_weights=True)
     qtbot.waitUntil(lambda: path.with_suffix(".npz").exists(), timeout=5000)
-    weights_before = path.with_suffix(".npz").read_bytes()
+    before = path.read_bytes(), path.with_suffix(".npz").read_bytes()
+    window.apply_config(CUSTOM)
     for _ in range(3):
         window.step()
-    wait_snapshot(qtbot, window.run_a, lambda s: s.step == 3)
+    wait_snapshot(qtbot, window.run_a, lambda s: s.config == CUSTOM and s.step == 3)
     _fail_writes(monkeypatch, only=".npz.")
     with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
-        assert files.save_to(window, path, with_weights=True)  # the .vgx is written
+        assert files.save_to(window, path, with_weights=True)  # started; fails on writing
     monkeypatch.undo()
-    assert "No space left" in window.last_error
-    assert path.with_suffix(".npz").read_bytes() == weights_before
+    assert "No space left" in window.last_error and "unchanged" in window.last_error
+    assert (path.read_bytes(), path.with_suffix(".npz").read_bytes()) == before
     assert load_experiment(path) == ExperimentConfig()
     assert sorted(p.name for p in path.parent.iterdir()) == ["trained.npz", "trained.vgx"]
 

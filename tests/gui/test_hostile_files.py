@@ -15,11 +15,15 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from vg_desktop import files
 from vg_desktop.engine import ExperimentConfig, NetworkConfig, save_experiment
 from vg_desktop.lessons import builtin_lessons
 
@@ -54,6 +58,7 @@ def close_boxes(window) -> None:
     for box in window.findChildren(QMessageBox):
         box.close()
         box.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def session(window) -> tuple:
@@ -303,3 +308,71 @@ def test_lesson_text_reads_no_file_and_no_device(window, tmp_path):
     finally:
         outside.close()
         inside.close()
+
+
+# ---------------------------------------------------------------- corrupt weights (item 4)
+TINY = ExperimentConfig(network=NetworkConfig(depth=2, width=3))
+
+
+def save_pair_through_the_window(qtbot, window, path: Path) -> None:
+    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=10_000):
+        assert files.save_to(window, path, with_weights=True)
+    assert "and its weights" in window.statusBar().currentMessage(), window.last_error
+
+
+def test_every_single_byte_corruption_of_saved_weights_gives_the_open_error(
+    qtbot, window, tmp_path
+):
+    """File › Open of an experiment whose .npz has one byte flipped: the "Cannot open the file"
+    dialog, or the very weights that were saved; never an exception. Every 9th byte here (a
+    dialog each: ~50 ms); every byte goes through the same loader in tests/test_weights_file.py."""
+    window.apply_config(TINY)
+    path = tmp_path / "tiny.vgx"
+    save_pair_through_the_window(qtbot, window, path)
+    raw = files.weights_path(path).read_bytes()
+    saved = files.load_weights(files.weights_path(path), TINY)
+    outcomes = {"refused": 0, "opened": 0}
+    loaded: list = []
+    window.run_a.controller.load = lambda config, weights=None: loaded.append(weights)
+    started = time.perf_counter()
+    flipped = range(0, len(raw), 9)
+    for index in flipped:
+        corrupt = bytearray(raw)
+        corrupt[index] ^= 0xFF
+        files.weights_path(path).write_bytes(corrupt)
+        loaded.clear()
+        if window.open_path(path):
+            assert all(np.array_equal(loaded[0][k], saved[k]) for k in saved), index
+            outcomes["opened"] += 1
+            continue
+        shown = boxes(window)
+        assert len(shown) == 1 and shown[0].windowTitle() == "Cannot open the file", index
+        assert "the weights in tiny.npz cannot be used" in shown[0].text(), shown[0].text()
+        outcomes["refused"] += 1
+        close_boxes(window)
+    elapsed = time.perf_counter() - started
+    assert sum(outcomes.values()) == len(flipped) and outcomes["refused"] > len(flipped) // 2
+    print(f"{len(flipped)} corruptions through File › Open: {outcomes} in {elapsed:.1f} s")
+
+
+# ---------------------------------------------------------------- stale pairs (item 5)
+def test_a_stale_pair_is_refused_on_open_with_a_clear_message(qtbot, window, tmp_path):
+    """Weights left beside an experiment of other settings (the full-disk case of issue 16:
+    sigmoid weights beside a ReLU experiment) are refused, not loaded into the wrong network."""
+    window.apply_config(TINY)
+    path = tmp_path / "pair.vgx"
+    save_pair_through_the_window(qtbot, window, path)
+    before = session(window)
+    for changed in (
+        replace(TINY, network=replace(TINY.network, activation="relu")),
+        replace(TINY, network=replace(TINY.network, depth=4)),
+    ):
+        save_experiment(changed, path)  # the experiment changed, the weights did not
+        assert not window.open_path(path)
+        assert "saved with other settings" in window.last_error, window.last_error
+        assert session(window) == before
+        close_boxes(window)
+    save_pair_through_the_window(qtbot, window, path)
+    assert window.open_path(path) and "with its trained weights" in (
+        window.statusBar().currentMessage()
+    )
