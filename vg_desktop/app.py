@@ -128,6 +128,7 @@ ZOOM_STEP = 1.15
 BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
 ACTIVATION_SHARE = 0.27  # of the window's width: the activation plot's column
 SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while training
+SIDE_VIEWS = ("activation", "heatmap", "dataset", "features")  # show one run of A/B, named
 HEADLINE_INTERVAL = 0.5  # s between headline changes while training: numbers a class can read
 HEADLINE_SCALE = 1.15  # the headline's type, relative to the window's (A/B: 1.0, two lines)
 
@@ -831,7 +832,9 @@ class MainWindow(QMainWindow):
             self.curves.set_run_labels(labels["A"], labels["B"])
             other = "B" if self.showing == "A" else "A"
             self.show_other.setText(f"Show run {other}")
-        for key in ("activation", "heatmap", "dataset"):
+        for key in SIDE_VIEWS:
+            if key not in self.docks:
+                continue
             title = self.docks[key].windowTitle().split(" — ")[0]
             suffix = f" — {labels[self.showing]}" if comparing else ""
             self.docks[key].setWindowTitle(title + suffix)

@@ -68,13 +68,15 @@ def test_compare_names_runs_everywhere_and_fills_differ_without_color(qtbot, win
     lines = window.headline.text().splitlines()
     assert lines[0].startswith("A: Layer 1 receives") and lines[1].startswith("B: Layer 1 receives")
     # The side views say which run they show, and one click shows the other.
-    for key in ("activation", "heatmap", "dataset"):
+    from vg_desktop.app import SIDE_VIEWS
+
+    for key in SIDE_VIEWS:
         assert window.docks[key].windowTitle().endswith(f"— {label_b}")
     assert window.show_other.isVisible() and window.show_other.text() == "Show run A"
     qtbot.waitUntil(lambda: window.layer_info.text().startswith(f"{label_b} · Layer"), timeout=3000)
     window.show_other.click()
     assert window.showing == "A" and window.editing == "B"  # showing is not editing
-    for key in ("activation", "heatmap", "dataset"):
+    for key in SIDE_VIEWS:
         assert window.docks[key].windowTitle().endswith(f"— {label_a}")
     assert window.activation_plot.activation_name() == "sigmoid"
     qtbot.waitUntil(lambda: window.run_a.drawn is not None, timeout=3000)
