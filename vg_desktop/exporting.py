@@ -12,7 +12,6 @@ import io
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 
 from .engine import ExperimentConfig, RunHistory
@@ -78,56 +77,54 @@ def export_plot(plot_widget, path: str | os.PathLike, scale: float = 2.0) -> Non
     QSvgGenerator, so lines and text stay vectors. pyqtgraph's own SVG exporter cannot parse the
     path syntax current Qt versions write, so it is not used.
     """
-    from PySide6.QtCore import QRect, QSize
+    from PySide6.QtCore import QBuffer, QIODevice, QRect, QSize
     from PySide6.QtGui import QColor, QImage, QPainter
 
     path = Path(path)
     size = plot_widget.size()
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix.lower(), dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix.lower() == ".svg":
-            from PySide6.QtSvg import QSvgGenerator
+    if path.suffix.lower() == ".svg":
+        from PySide6.QtSvg import QSvgGenerator
 
-            generator = QSvgGenerator()
-            generator.setFileName(tmp)
-            generator.setSize(size)
-            generator.setViewBox(QRect(0, 0, size.width(), size.height()))
-            generator.setTitle(plot_widget.accessibleName() or "Vanishing Gradient Lab figure")
-            generator.setDescription("Exported from Vanishing Gradient Lab")
-            painter = QPainter(generator)
-            plot_widget.render(painter)
-            painter.end()
-        else:
-            image = QImage(
-                QSize(int(size.width() * scale), int(size.height() * scale)),
-                QImage.Format.Format_ARGB32,
-            )
-            image.setDevicePixelRatio(scale)
-            image.fill(QColor("white"))
-            painter = QPainter(image)
-            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            plot_widget.render(painter)
-            painter.end()
-            if not image.save(tmp, "PNG"):
-                raise OSError(f"could not write {path.name}")
-        if os.path.getsize(tmp) == 0:
-            raise OSError(f"nothing was written to {path.name}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        generator = QSvgGenerator()
+        generator.setOutputDevice(buffer)
+        generator.setSize(size)
+        generator.setViewBox(QRect(0, 0, size.width(), size.height()))
+        generator.setTitle(plot_widget.accessibleName() or "Vanishing Gradient Lab figure")
+        generator.setDescription("Exported from Vanishing Gradient Lab")
+        painter = QPainter(generator)
+        plot_widget.render(painter)
+        painter.end()
+        payload = bytes(buffer.data())
+    else:
+        image = QImage(
+            QSize(int(size.width() * scale), int(size.height() * scale)),
+            QImage.Format.Format_ARGB32,
+        )
+        image.setDevicePixelRatio(scale)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        plot_widget.render(painter)
+        painter.end()
+        payload = _png_bytes(image, path)
+    if not payload:
+        raise OSError(f"nothing was written to {path.name}")
+    atomic_write_bytes(path, payload)  # keeps the mode, writes through a symlink
+
+
+def _png_bytes(image, path: Path) -> bytes:
+    from PySide6.QtCore import QBuffer, QIODevice
+
+    buffer = QBuffer()
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buffer, "PNG"):
+        raise OSError(f"could not write {path.name}")
+    return bytes(buffer.data())
 
 
 def export_widget_png(widget, path: str | os.PathLike) -> None:
     """Any widget (the whole window) as a PNG screenshot."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        if not widget.grab().save(tmp, "PNG"):
-            raise OSError(f"could not write {path.name}")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    atomic_write_bytes(path, _png_bytes(widget.grab().toImage(), path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -376,3 +377,39 @@ def test_a_stale_pair_is_refused_on_open_with_a_clear_message(qtbot, window, tmp
     assert window.open_path(path) and "with its trained weights" in (
         window.statusBar().currentMessage()
     )
+
+
+# ---------------------------------------------------------------- modes and symlinks (item 7)
+def test_saves_and_exports_keep_modes_and_symlinks(qtbot, window, tmp_path):
+    """File › Save, Save With Weights and Export through the window: a new file has the umask's
+    mode, an existing one keeps its own, and a symlink keeps pointing at its rewritten target."""
+    previous = os.umask(0o022)
+    try:
+        real = tmp_path / "real"
+        real.mkdir()
+        cases = {
+            "experiment.vgx": lambda p: files.save_to(window, p),
+            "pair.vgx": lambda p: save_pair_through_the_window(qtbot, window, p),
+            "window.png": lambda p: files.export_to(window, "window", p),
+            "bars.svg": lambda p: files.export_to(window, "bars", p),
+            "history.csv": lambda p: files.export_to(window, "history", p),
+        }
+        for name, save in cases.items():
+            target = real / name
+            save(target)
+            assert stat.S_IMODE(target.stat().st_mode) == 0o644, name
+            target.chmod(0o664)
+            link = tmp_path / name
+            link.symlink_to(target)
+            if name == "pair.vgx":
+                (tmp_path / "pair.npz").symlink_to(real / "pair.npz")
+                (real / "pair.npz").chmod(0o664)
+            os.utime(target, (0, 0))
+            save(link)
+            assert link.is_symlink() and target.stat().st_mtime > 0, name
+            assert stat.S_IMODE(target.stat().st_mode) == 0o664, name
+        assert (tmp_path / "pair.npz").is_symlink()
+        assert stat.S_IMODE((real / "pair.npz").stat().st_mode) == 0o664
+        assert sorted(p.name for p in real.iterdir()) == sorted([*cases, "pair.npz"])
+    finally:
+        os.umask(previous)
