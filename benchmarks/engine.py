@@ -384,6 +384,14 @@ def load_engine_copy(path: Path):
 
 def numpy_stepper(network_cls, config_cls, case: Case, x, y) -> Callable[[], object]:
     fields = asdict(case.config())
+    # An older engine (--ref-engine) may predate some settings; at their defaults they mean
+    # what that engine computes, so they are left out.
+    known = set(config_cls.__dataclass_fields__)
+    defaults = NetworkConfig()
+    for name in set(fields) - known:
+        if fields[name] != getattr(defaults, name):
+            raise SystemExit(f"--ref-engine has no setting {name!r} (this case sets it)")
+        del fields[name]
     net = network_cls(config_cls(**fields), n_inputs=N_INPUTS, n_classes=N_CLASSES)
 
     def step():

@@ -73,9 +73,10 @@ from .normalization import (
 )
 from .optimizers import OptimizerState
 from .stats import (
+    SAFE_HIGH,
+    SAFE_LOW,
     StepStats,
     chain_rule_prediction,
-    is_safe_sum,
     norms_from_sums_of_squares,
     row_norms,
     safe_norm,
@@ -271,6 +272,7 @@ class Network:
         self.n_inputs = n_inputs
         self.n_classes = n_classes
         self.dtype = np.dtype(config.dtype)
+        self._float64 = self.dtype == np.float64
         self.activation = get_activation(config.activation)
         self._norm_axis = {"batch": 0, "layer": 1}.get(config.normalization)
 
@@ -548,10 +550,11 @@ class Network:
     def _stream_sum(self, ws: _Workspace, layer: int, dh: np.ndarray) -> None:
         """Σ (dL/dh_l)², taken while dL/dh_l is in cache; dL/dh_l itself is kept only where
         that sum cannot give the norm exactly (see :func:`norms_from_sums_of_squares`)."""
-        if self.dtype == np.float64:
+        if self._float64:
             flat = dh.reshape(-1)
-            total = ws.dh_sumsq[layer] = np.dot(flat, flat)
-            if is_safe_sum(total):
+            total = float(np.dot(flat, flat))
+            ws.dh_sumsq[layer] = total
+            if SAFE_LOW < total < SAFE_HIGH:  # plain floats: a NumPy scalar test costs more
                 return
         np.copyto(ws.dh_stack[layer], dh)
 

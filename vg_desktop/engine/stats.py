@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # Inside this range a float64 sum of squares has lost nothing to underflow or overflow.
-_SAFE_LOW = 1e-280
-_SAFE_HIGH = 1e280
+SAFE_LOW = _SAFE_LOW = 1e-280
+SAFE_HIGH = _SAFE_HIGH = 1e280
 
 
 def safe_norm(a: np.ndarray) -> float:
