@@ -176,3 +176,28 @@ def test_the_estimate_overlay_tooltip_states_the_same_measured_range():
     tip = " ".join(OVERLAY_TOOLTIP.split())
     assert "lands within a factor of 10 of the layer-1 bar" in tip
     assert "0.16 to 6 times it on eight plain stacks, three seeds each" in tip
+
+
+def test_readme_inside_the_layers_figures_are_measured():
+    """README, 'Inside the layers': the digits networks after 1,000 steps (lesson 3's settings)
+    and the 20-layer sigmoid network's distance from initialization after 500 steps."""
+    from vg_desktop.lessons import builtin_lessons, load_lesson
+
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert "test accuracy reaches 96 %" in text and "test accuracy 10 %, chance" in text
+    assert "layer 1 has moved about 2 × 10⁻¹² of its size and the last hidden layer about 1 %" in (
+        text
+    )
+    sigmoid_digits, relu_digits = load_lesson(builtin_lessons()[2]).steps
+    for step, expected in ((sigmoid_digits, 0.10), (relu_digits, 0.96)):
+        run = TrainingRun(step.settings)
+        for _ in range(1000):
+            run.step_lean()
+        assert round(run.test_accuracy(), 2) == expected
+    story = {s.id: s for s in load_lesson(builtin_lessons()[0]).steps}
+    run = TrainingRun(story["inside-the-layers"].settings)
+    for _ in range(500):
+        run.step_lean()
+    distance = run.network.distance_from_init()
+    assert f"{distance[0]:.0e}" == "2e-12"
+    assert round(distance[19], 2) == 0.01

@@ -142,7 +142,71 @@ def classroom(out: Path) -> None:
     run("presentation-1280x720", presentation, 1280, 720)
 
 
+def inside_layers(out: Path, only: bool = False) -> None:
+    """Issue 13's two views at 1280x720 (projector size), each as the whole window and as the
+    Layer features panel alone: spiral, layer 1 of 20 sigmoid vs ReLU + He layers after 500
+    steps (lesson 1, 'inside-the-layers'); digits, layer 1's W − W₀ after 1,000 steps, 10 sigmoid
+    vs ReLU + He layers (lesson 3)."""
+    from vg_desktop.lessons import builtin_lessons, load_lesson
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    story = {s.id: s for s in load_lesson(builtin_lessons()[0]).steps}
+    digits = {s.id: s for s in load_lesson(builtin_lessons()[2]).steps}
+    sigmoid = story["inside-the-layers"]
+    relu = replace(
+        sigmoid,
+        settings=replace(
+            sigmoid.settings,
+            network=replace(sigmoid.settings.network, activation="relu", init="he"),
+        ),
+    )
+    shots = {
+        "features-spiral-sigmoid": (sigmoid, 500),
+        "features-spiral-relu-he": (relu, 500),
+        "features-digits-sigmoid": (digits["digits-sigmoid"], 1000),
+        "features-digits-relu-he": (digits["digits-relu-he"], 1000),
+    }
+    for name, (step, steps) in shots.items():
+        os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(out / f".{name}-settings.ini")
+        window = MainWindow(config=ExperimentConfig())
+        try:
+            window.resize(1280, 720)
+            window.show()
+            window.bars.set_animated(False)
+            wait_until(app, lambda w=window: w.frames_drawn > 0, 20, "first frame")
+            window.apply_lesson_step(step)
+            window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
+            window.controller.set_stop_conditions(steps, None)
+            window.controller.play()
+            wait_until(
+                app,
+                lambda w=window, s=step, n=steps: (
+                    w._latest is not None
+                    and w._latest.config == s.settings
+                    and w._latest.step >= n
+                    and not w._latest.playing
+                    and w._latest.features is not None
+                    and w._latest.features.step == w._latest.step
+                    and w._drawn is w._latest
+                    and w.features_view.features is w._latest.features
+                ),
+                180,
+                f"{steps} steps and their layer features",
+            )
+            app.processEvents()
+            window.grab().save(str(out / f"{name}-1280x720.png"))
+            window.docks["features"].grab().save(str(out / f"{name}.png"))
+            print(out / f"{name}.png")
+        finally:
+            window.close()
+            Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
-    main(target)
-    classroom(target)
+    if "--inside-layers" in sys.argv:  # only issue 13's views
+        inside_layers(Path(sys.argv[1]))
+    else:
+        main(target)
+        classroom(target)
+        inside_layers(target)

@@ -15,12 +15,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
+from PySide6.QtWidgets import QGraphicsRectItem
 
 from ..snapshot import LayerFeatures
 from .theme import LIGHT, Theme, qcolor
 
 OUTPUT_MAP = "viridis"  # unit outputs: sequential
-WEIGHT_MAP = "CET-D1"  # weights: diverging blue-white-red, white at 0
+# Weights: diverging blue-white-red (ColorBrewer RdBu's ends), exactly white at 0, so a weight
+# that did not change (W − W₀) or is zero (W) shows as the page.
+WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], ["#2166ac", "#ffffff", "#b2182b"])
 # Output ranges of bounded activations: the colour scale is fixed there, so the same colour
 # means the same output at every step and in every layer.
 BOUNDED = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
@@ -80,6 +83,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._title = self.addLabel("Layer features", row=0, col=0, colspan=2)
         self._cells_layout = self.addLayout(row=1, col=0)
         self._cells: list[tuple[pg.ViewBox, pg.ImageItem]] = []
+        self._frames: list[QGraphicsRectItem] = []  # an outline around each cell's image
         self._samples_box = pg.ViewBox(invertY=True, lockAspect=True, enableMouse=False)
         self._samples_images = pg.ImageItem(axisOrder="row-major")
         self._samples_outputs = pg.ImageItem(axisOrder="row-major")
@@ -89,7 +93,9 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             values=(0.0, 1.0), colorMap=pg.colormap.get(OUTPUT_MAP), interactive=False, width=14
         )
         self.addItem(self._bar, row=1, col=1)
-        self._bar.getAxis("right").enableAutoSIPrefix(False)  # no "×0.001" beside the label
+        bar_axis = self._bar.getAxis("right")
+        bar_axis.enableAutoSIPrefix(False)  # no "×0.001" beside the label
+        bar_axis.setWidth(None)  # as wide as its tick labels and title need (no overlap)
         self._cells_layout.setSpacing(3)
         self._cells_layout.setContentsMargins(0, 0, 0, 0)
         self.ci.setContentsMargins(4, 2, 4, 2)
@@ -198,6 +204,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._layout_key = key
         self._cells_layout.clear()
         self._cells = []
+        self._frames = []
         build()
 
     def _show_cells(self, f: LayerFeatures) -> None:
@@ -212,13 +219,16 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
                 box.setMenuEnabled(False)
                 image = pg.ImageItem(axisOrder="row-major")
                 box.addItem(image)
+                frame = QGraphicsRectItem()
+                box.addItem(frame)
+                self._frames.append(frame)
                 self._cells_layout.addItem(box, row=k // cols, col=k % cols)
                 self._cells.append((box, image))
 
         self._use_layout((f.kind, n, rows, cols), build)
         values = f.values
         if weights:
-            cmap = pg.colormap.get(WEIGHT_MAP)
+            cmap = WEIGHT_MAP
             rect = QRectF(0, 0, f.values.shape[2], f.values.shape[1])
             if self.weight_mode == "change" and f.initial is not None:
                 values = np.asarray(f.values, np.float64) - f.initial
@@ -231,8 +241,13 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             rect = QRectF(x0, y0, x1 - x0, y1 - y0)
             label = "output f(u)"
         lut = cmap.getLookupTable(nPts=256)
+        border = pg.mkPen(self._theme.foreground, width=1)  # a white (unchanged) cell stays seen
+        border.setCosmetic(True)
         for k, (box, image) in enumerate(self._cells):
             box.setVisible(True)
+            frame = self._frames[k]
+            frame.setRect(rect)
+            frame.setPen(border)
             image.setImage(np.asarray(values[k]), autoLevels=False, levels=levels, lut=lut)
             image.setRect(rect)
             box.setRange(rect, padding=0.02)
