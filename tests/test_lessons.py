@@ -437,3 +437,15 @@ def test_the_guide_example_loads_and_its_claims_hold(tmp_path):
     assert len(lesson.steps) == 2
     for step in lesson.steps:
         assert all(r.passed for r in check_step(step))
+
+
+def test_train_for_stability_reports_the_divergence_step():
+    """The helper the 20,000-step cure test uses: lesson 01's exploding step becomes NaN at step
+    3 (as its ``diverges_within_steps`` claim measures), a small healthy network never does."""
+    from vg_desktop.lessons import train_for_stability
+
+    story = load_lesson(builtin_lessons()[0])
+    exploding = next(step for step in story.steps if step.id == "exploding")
+    assert train_for_stability(exploding.settings, 10).diverged_at == 3
+    healthy = train_for_stability(small_step(()).settings, 50)
+    assert healthy.diverged_at is None and 0.0 <= healthy.accuracy <= 1.0

@@ -734,3 +734,29 @@ def check_step(step: LessonStep) -> list[CheckResult]:
             )
         )
     return results
+
+
+@dataclass(frozen=True)
+class StabilityResult:
+    """How a long training run ended: the step it diverged at (None: it never did), and the
+    whole-dataset loss and accuracy (evaluation mode) after the last step."""
+
+    diverged_at: int | None
+    loss: float
+    accuracy: float
+
+
+def train_for_stability(config: ExperimentConfig, steps: int) -> StabilityResult:
+    """Train ``steps`` SGD steps with the engine's lean step (the app's own step, without the
+    per-layer statistics) and report whether the run stayed finite.
+
+    A cure shown to a class must keep training: the test suite runs every demonstrated cure
+    through this for 20,000 steps. A plain function of picklable arguments, so the tests can
+    spread the runs over processes.
+    """
+    run = TrainingRun(config)
+    for _ in range(steps):
+        if not run.step_lean().finite:
+            return StabilityResult(run.step_count, math.nan, math.nan)
+    loss, accuracy = run.network.evaluate(run.x, run.y)
+    return StabilityResult(None, float(loss), float(accuracy))
