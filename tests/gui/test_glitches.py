@@ -236,3 +236,23 @@ def test_panel_titles_grow_with_presentation_type(qtbot, window) -> None:
     qtbot.waitUntil(lambda: _text_rows(dock, 40) >= 1.25 * light, timeout=3000)
     window.apply_theme("light")
     qtbot.waitUntil(lambda: _text_rows(dock, 40) == light, timeout=3000)
+
+
+@pytest.mark.parametrize("theme_name", ["light", "presentation"])
+def test_the_bars_axis_title_never_runs_past_the_plot(qtbot, theme_name) -> None:
+    """The y title is shortened when the plot is too short for it, as drawn (not as measured)."""
+    from PySide6.QtWidgets import QApplication
+
+    from vg_desktop.plots import THEMES
+
+    bars = GradientBarsPlot(theme=THEMES[theme_name])
+    qtbot.addWidget(bars)
+    bars.show()
+    for height in range(300, 700, 3):  # steps finer than the few pixels of overflow
+        bars.resize(500, height)
+        qtbot.waitUntil(lambda h=height: bars.height() == h, timeout=1000)
+        QApplication.processEvents()
+        if bars._vb.height() < 220:  # below the bars' minimum plot height (layout rules)
+            continue
+        drawn = bars._left_axis.label.boundingRect().width()
+        assert drawn <= bars._vb.height() + 2, (height, bars._left_axis.labelText)

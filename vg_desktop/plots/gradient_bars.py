@@ -70,6 +70,7 @@ PREDICT_MESSAGE = "Make your prediction. The bars appear when you press Play."
 PREDICTION_LABEL = "chain-rule estimate: ∏ RMS f′ × gain"
 PREDICTION_NOT_SHOWN = "chain-rule estimate: not for this network (plain stacks only)"
 
+LABEL_SLACK = 1.08  # rendered axis title width / font-metrics width (measured: 1.04) + margin
 BELOW_NOTE_MIN = 5  # from this many ▼ markers on, a text also states the count
 AB_OUTLINE = 2.5  # pixels: the run A / run B outline of side-by-side bars
 ANIMATION_RATE = 0.35  # share of the remaining distance covered per frame
@@ -532,7 +533,10 @@ class GradientBarsPlot(pg.PlotWidget):
         full = QUANTITY_LABELS[self._quantity]
         font = self._theme.font(self._theme.axis_font_pt)
         height = self._vb.height()
-        fits = height <= 0 or QFontMetricsF(font).horizontalAdvance(full) <= height - 8
+        # The title is drawn as rich text, a few per cent wider than the font metrics say: at
+        # 1024x768 in presentation type a title that "fitted" ran into the legend.
+        width = QFontMetricsF(font).horizontalAdvance(full) * LABEL_SLACK
+        fits = height <= 0 or width <= height - 8
         text = full if fits else f"{QUANTITY_SYMBOLS[self._quantity]} (log₁₀)"
         if text != self._left_axis.labelText:
             self._left_axis.setLabel(text)
