@@ -300,7 +300,7 @@ def test_activation_curves_band_and_peak(qtbot) -> None:
     w.set_activation("relu")
     assert w._band.getRegion() == pytest.approx((0.0, 8.0), abs=1e-3)
     w.show_layer(0, np.array([-1.0, 1.0]), 0.5, 0.5)
-    assert "dead 50.0 % of this batch" in w.info_text()
+    assert "inactive 50.0 % of this batch" in w.info_text()
     with pytest.raises(ValueError):
         w.set_activation("softmax")
 
@@ -516,7 +516,7 @@ def test_activation_readout_counts_units_dead_on_every_sample(qtbot) -> None:
     w.set_activation("relu")
     figures = DatasetFigures(0.69, 0.5, 512, np.array([3, 32]), 32, 10, 10)
     w.show_layer(0, np.array([-1.0, 1.0]), 0.5, 0.5, dataset=figures)
-    assert "dead 50.0 % of this batch" in w.info_text()
+    assert "inactive 50.0 % of this batch" in w.info_text()
     assert "dead on every one of the 512 samples: 3 of 32 units" in w.info_text()
     w.show_layer(1, np.array([-1.0, -2.0]), 0.0, 1.0, dataset=figures)
     assert "ALL 32 units dead on every one of the 512 samples" in w.info_text()

@@ -236,7 +236,7 @@ class ActivationPlot(pg.PlotWidget):
         word = self._activation.dead_word
         lines = [
             f"Layer {layer_index + 1} — mean f′ = {mean_derivative:.3g}{rms}  ·  "
-            f"{word} {100 * saturated_fraction:.1f} % of this batch"
+            f"{_batch_word(word)} {100 * saturated_fraction:.1f} % of this batch"
         ]
         if dataset is not None and layer_index < len(dataset.dead_units):
             dead = int(dataset.dead_units[layer_index])
@@ -404,6 +404,12 @@ class ActivationPlot(pg.PlotWidget):
             p.drawRect(r)
 
         return draw
+
+
+def _batch_word(word: str) -> str:
+    """A ReLU unit at or below 0 for *this batch* is inactive; "dead" means inactive for every
+    input, which only the whole-dataset count can tell (about half are inactive by design)."""
+    return "inactive" if word == "dead" else word
 
 
 def peak_label(name: str) -> str:
