@@ -77,3 +77,18 @@ def test_dead_layers_take_the_headline_from_the_vanishing_story():
         f"Layers {first}–30 are dead on every sample — dead units, not a vanishing product"
     )
     assert dead_headline(_snapshot(ExperimentConfig())) == ""
+
+
+def test_saturated_sigmoid_layers_are_not_called_dead_units():
+    """A sigmoid unit saturated on every sample still passes σ′ > 0: its layer may be named as
+    saturated, but the zero-gradient story ('dead units, not a vanishing product') is ReLU's.
+    Lesson 01's depth-200 residual sigmoid network has 35 such layers."""
+    from vg_desktop.lessons import builtin_lessons, load_lesson
+    from vg_desktop.status_text import dead_headline
+
+    story = load_lesson(builtin_lessons()[0])
+    step = next(s for s in story.steps if s.id == "residual-stream")
+    snap = _snapshot(step.settings)
+    assert snap.dataset.all_dead_layers.size > 0
+    assert "all saturated on every sample" in run_status(snap)
+    assert dead_headline(snap) == ""

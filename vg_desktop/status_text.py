@@ -52,6 +52,8 @@ def dead_headline(s: Snapshot) -> str:
         return ""
     dead = s.dataset.all_dead_layers
     word = get_activation(s.config.network.activation).dead_word
+    if word != "dead":  # a saturated sigmoid (or leaky) unit still passes a small gradient
+        return ""
     verb = "is" if dead.size == 1 else "are"
     return (
         f"{layer_list(dead).capitalize()} {verb} {word} on every sample — dead units, "

@@ -574,8 +574,10 @@ class TrainingLoop:
             else f"{zero.size} of {depth} layers"
         )
         dead = run.network.evaluate_dataset(run.x, run.y).all_dead_layers
-        if dead.size:  # not underflow: whole layers pass nothing back
-            word = run.network.activation.dead_word
+        word = run.network.activation.dead_word
+        # Not underflow: whole layers pass nothing back. Only units whose slope is exactly 0
+        # (ReLU's "dead") do that; saturated sigmoid or leaky units still pass a little.
+        if dead.size and word == "dead":
             return (
                 f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
                 f"because {layer_list(dead)} {'is' if dead.size == 1 else 'are'} {word} on "
