@@ -1,4 +1,5 @@
-"""Every benchmark in one command: the engine's table, then the window's.
+"""Every benchmark in one command: the engine's table, the window's (stalls included), the
+training process's memory and the command line's.
 
     python -m benchmarks            # engine default grid + window (about 10 minutes)
     python -m benchmarks --quick    # engine --quick + window with 3-second measurements (~3 min)
@@ -25,7 +26,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     engine = ["--quick"] if args.quick else ["--full"] if args.full else []
     gui = ["--seconds", "3"] if args.quick else ["--full"] if args.full else []
-    for module, flags in (("benchmarks.engine", engine), ("benchmarks.gui", gui)):
+    runs = (
+        ("benchmarks.engine", engine),
+        ("benchmarks.gui", gui),
+        ("benchmarks.memory", ["--seconds", "10"] if args.quick else []),
+        ("benchmarks.cli", ["--seconds", "10"] if args.quick else []),
+    )
+    for module, flags in runs:
         print(f"$ python -m {module} {' '.join(flags)}".rstrip(), flush=True)
         code = subprocess.call([sys.executable, "-m", module, *flags])
         if code:

@@ -1,5 +1,5 @@
 """GUI benchmarks: frame draw time, throughput with the window open, control-change latency,
-launch time and memory growth.
+launch time, memory growth and GUI-thread stalls at the largest settings.
 
     python -m benchmarks.gui            # about 3 minutes; memory over 2 minutes
     python -m benchmarks.gui --full     # memory after 1 and after 10 minutes (about 14 minutes)
@@ -415,6 +415,10 @@ def main() -> None:
         f"process {m['training_process_rss_mb_at_1_min']:.1f} MB -> "
         f"{m[f'training_process_rss_mb_at_{minutes:g}_min']:.1f} MB; {m['steps']:,} steps"
     )
+
+    from benchmarks.stalls import run_all as stalls
+
+    out["stalls"] = stalls(app)  # prints its own figures
 
     name = "gui-features.json" if args.features else "gui.json"
     (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n")

@@ -218,11 +218,11 @@ def test_training_settings_that_arrive_with_an_interrupted_rebuild_are_kept(monk
     probe = TrainingRun.probe
     armed = threading.Event()
 
-    def interrupted_probe(run):
+    def interrupted_probe(run, *args):
         if armed.is_set():
             armed.clear()
             loop.loop.request_reset()  # arrives while the new network is being measured
-        return probe(run)
+        return probe(run, *args)
 
     monkeypatch.setattr(TrainingRun, "probe", interrupted_probe)
     try:

@@ -234,13 +234,20 @@ class Snapshot:
         return len(self.signal_grad_norms)
 
 
+def preactivation_rows(batch: int, width: int, limit: int = PREACTIVATION_SAMPLE) -> int:
+    """How many rows (samples) of a layer's (batch, width) pre-activations a snapshot shows.
+
+    The training loop asks the engine to keep no more (the whole stack was 200 MB at the
+    largest settings), so what the activation plot draws is unchanged."""
+    return max(1, min(batch, limit // max(width, 1)))
+
+
 def preactivation_sample(u: np.ndarray, limit: int = PREACTIVATION_SAMPLE) -> np.ndarray:
     """The first samples of the (batch, width) minibatch, flattened, at most ``limit`` values.
 
     Minibatches are drawn at random, so their first rows are an unbiased sample.
     """
-    rows = max(1, min(u.shape[0], limit // max(u.shape[1], 1)))
-    return frozen(u[:rows].ravel())
+    return frozen(u[: preactivation_rows(u.shape[0], u.shape[1], limit)].ravel())
 
 
 def snapshot_from_stats(

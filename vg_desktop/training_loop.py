@@ -33,6 +33,7 @@ from .snapshot import (
     LayerFeatures,
     TestResult,
     frozen,
+    preactivation_rows,
     snapshot_from_stats,
 )
 from .status_text import layer_list
@@ -383,7 +384,7 @@ class TrainingLoop:
                     builder, grid, grid_stale = evaluator_for(self._run), None, True
                     self._features = None
                     evaluator, self._figures, next_eval_at = DatasetEvaluator(self._run), None, 0.0
-                    last_stats, stats_step = self._run.probe(), self._run.step_count
+                    last_stats, stats_step = self._probe(self._run), self._run.step_count
                     # The first frame of a new network goes out at once; its grid follows.
                     self._emit(last_stats, recorder, None, 0.0)
                     last_emit = time.perf_counter()
@@ -468,14 +469,14 @@ class TrainingLoop:
                     or target_loss is not None
                     or (max_steps is not None and step >= max_steps)
                 ):
-                    last_stats, stats_step = run.step(), step
+                    last_stats, stats_step = run.step(self._rows(run)), step
                     finite = all_finite(last_stats)
                     measure_next = False
                 else:
                     lean = run.step_lean()
                     finite = lean.finite
                     if not finite:  # show the network as it is now: NaN or inf somewhere
-                        last_stats, stats_step = run.probe(), step
+                        last_stats, stats_step = self._probe(run), step
                     # Gradients exactly zero: a pause and an explanation are due, if they stay
                     # so; the next step, with statistics, finds out.
                     measure_next = lean.zero_layers > 0 and not self._underflow_noted
@@ -600,6 +601,14 @@ class TrainingLoop:
             f"Paused at step {run.step_count:,}: the gradient reaching {layers} is exactly 0 "
             f"({why}), so they stop learning. Press Play to go on. {cure}"
         )
+
+    @staticmethod
+    def _rows(run: TrainingRun) -> int:
+        """Rows of each layer's pre-activations to keep: what a snapshot shows, no more."""
+        return preactivation_rows(run.config.train.batch_size, run.config.network.width)
+
+    def _probe(self, run: TrainingRun) -> StepStats:
+        return run.probe(self._rows(run))
 
     def _idle(self) -> None:
         self._wake.wait(0.1)

@@ -242,3 +242,37 @@ def test_pre_activation_gradients_through_the_subnormal_range(normalization):
     zero, zero_w = reports[1e-320]
     assert np.all(zero.signal_grad_norms == 0.0)
     assert all(not w.any() for w in zero_w)
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=IDS)
+def test_keeping_only_the_shown_preactivation_rows_changes_no_statistic(settings):
+    """The training loop asks for the first rows of each layer's pre-activations only (what a
+    snapshot shows; the whole stack was 200 MB at the largest settings). Every statistic, the
+    kept rows and the parameters after the step must be exactly those of the full call."""
+    x, y = make_dataset("spiral", n=96, seed=3)
+    config = NetworkConfig(depth=6, width=16, seed=5, **settings)
+    full_net, lean_net = Network(config), Network(config)
+    rows = 3
+    for step in range(4):
+        if step == 0:  # the probe the loop shows a new network with
+            full = full_net.gradients(x[:64], y[:64], learning_rate=0.1)
+            kept = lean_net.gradients(x[:64], y[:64], learning_rate=0.1, preactivation_rows=rows)
+        else:
+            full = full_net.train_step(x[:64], y[:64], 0.1, momentum=0.9)
+            kept = lean_net.train_step(x[:64], y[:64], 0.1, momentum=0.9, preactivation_rows=rows)
+        assert full.loss == kept.loss and full.accuracy == kept.accuracy
+        for f in fields(StepStats):
+            a, b = getattr(full, f.name), getattr(kept, f.name)
+            if f.name == "preactivations":
+                assert len(a) == len(b) == config.depth
+                for u_full, u_kept in zip(a, b, strict=True):
+                    np.testing.assert_array_equal(u_kept, u_full[:rows])
+                    assert u_kept.shape == (rows, config.width)
+            elif isinstance(a, np.ndarray):
+                np.testing.assert_array_equal(a, b, err_msg=f.name)
+        np.testing.assert_array_equal(full_net._flat, lean_net._flat)
+    # The kept rows are copies: the next step does not change them.
+    before = [u.copy() for u in kept.preactivations]
+    lean_net.train_step(x[:64], y[:64], 0.1, preactivation_rows=rows)
+    for u, old in zip(kept.preactivations, before, strict=True):
+        np.testing.assert_array_equal(u, old)

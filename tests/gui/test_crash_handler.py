@@ -76,11 +76,11 @@ def test_an_exception_in_the_worker_is_shown_logged_and_survived(
     real_step = TrainingRun.step
     failures = {"left": 1}
 
-    def step_failing_once(run):
+    def step_failing_once(run, *args):
         if failures["left"]:
             failures["left"] -= 1
             raise RuntimeError("injected failure in the training step")
-        return real_step(run)
+        return real_step(run, *args)
 
     monkeypatch.setattr(TrainingRun, "step", step_failing_once)
     with qtbot.waitSignal(window.run_a.controller.errorOccurred, timeout=5000) as blocker:

@@ -132,7 +132,7 @@ class Injector:
         else:
             real_step = TrainingRun.step
 
-            def step(run):
+            def step(run, *args):
                 if self.armed.is_set():
                     self.armed.clear()
                     self.fired += 1
@@ -141,7 +141,7 @@ class Injector:
                     arrays[key] = np.array(arrays[key], copy=True)
                     arrays[key].flat[0] = self.value
                     run.network.load_state_arrays(arrays)
-                return real_step(run)
+                return real_step(run, *args)
 
             monkeypatch.setattr(TrainingRun, "step", step)
 

@@ -126,7 +126,7 @@ def test_closing_during_a_save_with_weights_still_writes_a_complete_pair(
 def test_closing_while_the_worker_is_raising(qtbot, new_window, monkeypatch):
     raised = threading.Event()
 
-    def broken_step(run):
+    def broken_step(run, *args):
         raised.set()
         raise RuntimeError("injected failure in the training step")
 

@@ -38,8 +38,9 @@ How it is made fast, in NumPy alone (benchmarks/NOTES.md has the measurements):
   ``[h, 1]ᵀ @ dz = [dL/dW; dL/db]`` both gradients in one more.
 * Every per-step array lives in a :class:`_Workspace` allocated once per batch size; the loops
   write into it with ``out=`` instead of allocating. What :class:`StepStats` receives is fresh
-  (the pre-activations are written straight into a new stack each step), so statistics already
-  handed out never change.
+  (the pre-activations are written straight into a new stack each step, or only their first
+  rows copied out when the caller asks for no more), so statistics already handed out never
+  change.
 * Activations run as in-place kernels (sigmoid as 1 / (1 + e^(−u)) in four operations), and
   f'(u) is computed in the backward pass from the stored output — σ' = a(1 − a),
   tanh' = 1 − a² — while a is still in cache, together with its mean and saturated count.
@@ -239,7 +240,9 @@ class _Workspace:
         self.zero_layers = 0  # layers whose dL/dz was exactly 0 in the last backward pass
         if net._norm_axis is not None:
             stat = (1, width) if net._norm_axis == 0 else (batch, 1)
-            self.z = np.empty((depth, *shape), dtype)
+            # z_l of the layer being normalized: only x̂_l is kept for the backward pass (a
+            # stack of z was 200 MB at the largest settings).
+            self.z = np.empty(shape, dtype)
             self.xhat = np.empty((depth, *shape), dtype)
             self.mean = np.empty((depth, *stat), dtype)
             self.var = np.empty((depth, *stat), dtype)
@@ -377,7 +380,7 @@ class Network:
             if norm_axis is None:
                 np.matmul(ws.inputs[layer], self._w_aug[layer], out=u)  # z = h W + b
             else:
-                z = ws.z[layer]
+                z = ws.z
                 np.matmul(ws.inputs[layer], self._w_aug[layer], out=z)
                 xhat = ws.xhat[layer]
                 normalize_forward_into(
@@ -682,6 +685,7 @@ class Network:
         weight_norms: np.ndarray,
         grad_norms: np.ndarray,
         update_ratios: np.ndarray,
+        preactivation_rows: int | None = None,
     ) -> StepStats:
         width = self.config.width
         if self.dtype == np.float64:  # the backward pass already summed the squares
@@ -712,7 +716,11 @@ class Network:
             predicted_signal_norms=predicted,
             stream_grad_norms=stream,
             distance_from_init=self.distance_from_init(),
-            preactivations=list(u_stack),
+            preactivations=(
+                list(u_stack)
+                if preactivation_rows is None
+                else [u[:preactivation_rows].copy() for u in u_stack]
+            ),
         )
 
     def _check_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -745,18 +753,20 @@ class Network:
         optimizer: str = "sgd",
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
+        preactivation_rows: int | None = None,
     ) -> StepStats:
         """Forward and backward pass on (x, y); parameters and optimizer state are unchanged.
 
         The gradients are left in :attr:`grads` (unclipped). With ``learning_rate``,
         ``update_ratios`` is the ratio the next :meth:`train_step` with these settings would
-        produce (on this batch); without it, NaN.
+        produce (on this batch); without it, NaN. ``preactivation_rows`` as in
+        :meth:`train_step`.
         """
         _check_optimizer(optimizer, weight_decay, clip_norm)
         x, y = self._check_batch(x, y)
         ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
-            u_stack = self._forward(ws, x, update_running=False)
+            u_stack = self._forward(ws, x, update_running=False, fresh=preactivation_rows is None)
             loss, accuracy = self._backward(ws, u_stack, y)
             weight_norms = self._weight_norms(self._w_blocks)
             grad_norms = self._weight_norms(self._g_blocks)
@@ -779,7 +789,9 @@ class Network:
                 ratios = self._ratios(
                     step_size, self._weight_norms(self._weight_blocks(direction)), weight_norms
                 )
-            return self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
+            return self._statistics(
+                ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios, preactivation_rows
+            )
 
     def train_step(
         self,
@@ -791,6 +803,7 @@ class Network:
         optimizer: str = "sgd",
         weight_decay: float = 0.0,
         clip_norm: float | None = None,
+        preactivation_rows: int | None = None,
     ) -> StepStats:
         """One optimizer step; returns its statistics.
 
@@ -801,13 +814,16 @@ class Network:
 
         The statistics describe the parameters *before* the update: the gradients that were
         computed (before clipping) and the pre-activations that produced them; the update
-        ratios are those of the update actually applied.
+        ratios are those of the update actually applied. With ``preactivation_rows`` the
+        statistics keep only the first that many rows (samples) of each layer's
+        pre-activations: the window draws no more, and the whole (depth, batch, width) stack
+        was 200 MB at the largest settings. Every other statistic still covers the whole batch.
         """
         _check_optimizer(optimizer, weight_decay, clip_norm)
         x, y = self._check_batch(x, y)
         ws = self._workspace_for(x.shape[0])
         with np.errstate(all="ignore"):
-            u_stack = self._forward(ws, x, update_running=True)
+            u_stack = self._forward(ws, x, update_running=True, fresh=preactivation_rows is None)
             loss, accuracy = self._backward(ws, u_stack, y)
             weight_norms = self._weight_norms(self._w_blocks)
             grad_norms = self._weight_norms(self._g_blocks)
@@ -819,7 +835,9 @@ class Network:
             else:
                 step_norms = self._weight_norms(self._weight_blocks(direction))
             ratios = self._ratios(step_size, step_norms, weight_norms)
-            stats = self._statistics(ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios)
+            stats = self._statistics(
+                ws, u_stack, loss, accuracy, weight_norms, grad_norms, ratios, preactivation_rows
+            )
             self._apply(direction, step_size)
         return stats
 

@@ -51,11 +51,18 @@ class TrainingRun:
         self._cursor += size
         return self.x[idx], self.y[idx]
 
-    def step(self) -> StepStats:
-        """One optimizer step on the next minibatch."""
+    def step(self, preactivation_rows: int | None = None) -> StepStats:
+        """One optimizer step on the next minibatch (``preactivation_rows``: see
+        :meth:`Network.train_step`)."""
         x, y = self.next_batch()
         train = self.config.train
-        stats = self.network.train_step(x, y, train.learning_rate, **train.optimizer_arguments())
+        stats = self.network.train_step(
+            x,
+            y,
+            train.learning_rate,
+            preactivation_rows=preactivation_rows,
+            **train.optimizer_arguments(),
+        )
         self.step_count += 1
         return stats
 
@@ -69,14 +76,18 @@ class TrainingRun:
         self.step_count += 1
         return result
 
-    def probe(self) -> StepStats:
+    def probe(self, preactivation_rows: int | None = None) -> StepStats:
         """Statistics of the current parameters on a fixed batch (the first ``batch_size``
         samples), without training and without advancing the minibatch stream: showing a
         network never changes the batches it later trains on."""
         train = self.config.train
         size = train.batch_size
         return self.network.gradients(
-            self.x[:size], self.y[:size], train.learning_rate, **train.optimizer_arguments()
+            self.x[:size],
+            self.y[:size],
+            train.learning_rate,
+            preactivation_rows=preactivation_rows,
+            **train.optimizer_arguments(),
         )
 
     def test_accuracy(self) -> float:
