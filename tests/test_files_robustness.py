@@ -354,3 +354,72 @@ def test_a_process_killed_midway_through_a_save_leaves_the_previous_file(tmp_pat
     # The half-written temporary file may remain (nothing could remove it), but it is hidden
     # and never mistaken for the experiment.
     assert all(name.startswith(".lesson-a.vgx.") for name in _others(tmp_path, path.name))
+
+
+# ---------------------------------------------------------------- one rule for both file kinds
+def _lesson_text() -> str:
+    return builtin_lessons()[0].read_text(encoding="utf-8")
+
+
+def _repeat(text: str, key: str, value: str) -> str:
+    """``text`` with a second ``key`` before the first one."""
+    return text.replace(f'"{key}"', f'"{key}": {value}, "{key}"', 1)
+
+
+REPEATED_KEYS = {  # (file kind, text with a repeated key, the key the message must name)
+    "experiment-top": ("experiment", _repeat(VALID_TEXT, "version", "1"), "version"),
+    "experiment-nested": ("experiment", _repeat(VALID_TEXT, "depth", "200"), "depth"),
+    "lesson-top": ("lesson", _repeat(_lesson_text(), "title", '"x"'), "title"),
+    "lesson-step": ("lesson", _repeat(_lesson_text(), "question", '"?"'), "question"),
+}
+
+
+@pytest.mark.parametrize("name", REPEATED_KEYS)
+def test_a_repeated_key_is_refused_by_both_file_kinds_naming_it(tmp_path, name):
+    """Experiments let the last copy win while lessons refused (issue 16); now both refuse."""
+    kind, text, key = REPEATED_KEYS[name]
+    path = tmp_path / f"repeated.{kind}"
+    path.write_text(text, encoding="utf-8")
+    load, error = (
+        (load_experiment, ExperimentFileError)
+        if kind == "experiment"
+        else (
+            load_lesson,
+            LessonFileError,
+        )
+    )
+    with pytest.raises(error, match=f"the field '{key}' appears twice"):
+        load(path)
+
+
+@pytest.mark.parametrize("kind", ["experiment", "lesson"])
+@pytest.mark.parametrize("version", [1.0, True, "1"])
+def test_version_must_be_the_whole_number_1_in_both_file_kinds(tmp_path, kind, version):
+    """Lessons accepted "version": 1.0 while experiments refused it (issue 16); both refuse:
+    the version is a whole number, and 1.0 is what a tool that rewrote the file would write."""
+    if kind == "experiment":
+        document, load, error = dict(VALID), load_experiment, ExperimentFileError
+    else:
+        document, load, error = json.loads(_lesson_text()), load_lesson, LessonFileError
+    document["version"] = version
+    path = tmp_path / f"v.{kind}"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(error, match=r"version .* is not supported"):
+        load(path)
+
+
+@pytest.mark.parametrize("kind", ["experiment", "lesson"])
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_constants_are_refused_by_both_file_kinds(tmp_path, kind, constant):
+    if kind == "experiment":
+        text, load, error = VALID_TEXT, load_experiment, ExperimentFileError
+        text = text.replace('"init_gain": 1.0', f'"init_gain": {constant}', 1)
+        assert constant in text
+    else:
+        text, load, error = _lesson_text(), load_lesson, LessonFileError
+        text = text.replace('"format"', f'"x": {constant}, "format"', 1)
+    path = tmp_path / f"c.{kind}"
+    path.write_text(text, encoding="utf-8")
+    key = "init_gain" if kind == "experiment" else "x"
+    with pytest.raises(error, match=f"the field '{key}' holds {constant}, which is not a number"):
+        load(path)

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 from .engine import ExperimentFileError, load_experiment
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .engine.experiment import MAX_FILE_BYTES, experiment_bytes, save_experiment
+from .engine.strict_json import loads_strict
 from .exporting import export_history, export_plot, export_widget_png
 from .weights_file import encode_weights, load_weights, save_pair, weights_path
 
@@ -63,7 +64,8 @@ def read_file_kind(path: Path) -> str:
     """'experiment' or 'lesson', from the JSON's "format" field; raises ExperimentFileError."""
     try:
         raw = read_bounded(path, MAX_FILE_BYTES)
-        data = json.loads(raw.decode("utf-8-sig"))  # a BOM is fine, as in lessons
+        # A BOM is fine; a repeated key is not (the same rule as the loaders that follow).
+        data = loads_strict(raw.decode("utf-8-sig"), ExperimentFileError, "a file")
     except FileTooLarge:
         raise ExperimentFileError(f"{path.name} is larger than 1 MB: not an experiment") from None
     except NotARegularFile as exc:
@@ -76,6 +78,8 @@ def read_file_kind(path: Path) -> str:
         raise ExperimentFileError(
             f"{path.name} is not valid JSON (line {exc.lineno}: {exc.msg}); it may be truncated"
         ) from None
+    except ExperimentFileError:  # a repeated key or NaN, named
+        raise
     except (ValueError, RecursionError):  # a 5,000-digit number, absurdly deep nesting
         raise ExperimentFileError(
             f"{path.name} holds numbers or nesting no experiment or lesson has"

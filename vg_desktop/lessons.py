@@ -30,6 +30,7 @@ from .engine import ExperimentConfig, Network, StepStats, TrainingRun
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .engine.config import DataConfig, NetworkConfig, TrainConfig
 from .engine.experiment import atomic_write_bytes
+from .engine.strict_json import loads_strict
 from .paths import resource_path
 
 FORMAT = "vg-desktop-lesson"
@@ -515,7 +516,7 @@ def lesson_from_dict(data: object) -> Lesson:
             f"expected {FORMAT!r})"
         )
     version = data.get("version")
-    if isinstance(version, bool) or version != VERSION:
+    if type(version) is not int or version != VERSION:  # as experiments: 1.0 is not 1
         raise LessonFileError(
             f"lesson version {_short(version)} is not supported (this app reads version {VERSION})"
         )
@@ -602,19 +603,6 @@ def lesson_to_dict(lesson: Lesson) -> dict:
     }
 
 
-def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
-    out: dict = {}
-    for key, value in pairs:
-        if key in out:
-            raise LessonFileError(f"the field {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _refuse_constant(name: str) -> float:
-    raise LessonFileError(f"{name} is not a number a lesson can use")
-
-
 def load_lesson(path: str | os.PathLike) -> Lesson:
     """Read a lesson file; raises LessonFileError (never anything else for a bad file)."""
     path = Path(path)
@@ -637,9 +625,7 @@ def load_lesson(path: str | os.PathLike) -> Lesson:
     if "\x00" in text:
         raise LessonFileError("the file is not text (it may be binary or corrupt)")
     try:
-        data = json.loads(
-            text, object_pairs_hook=_no_duplicate_keys, parse_constant=_refuse_constant
-        )
+        data = loads_strict(text, LessonFileError, "a lesson")
     except json.JSONDecodeError as exc:
         raise LessonFileError(
             f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "

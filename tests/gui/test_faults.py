@@ -283,6 +283,10 @@ BAD_OPEN = {
     "extra-field.vgx": _doc(
         lambda d: d["train"].update(optimiser="adam")
     ),  # British spelling: unknown
+    "repeated-key.vgx": VALID.replace(b'"depth"', b'"depth": 200, "depth"', 1),
+    "version-1.0.vgx": _doc(lambda d: d.update(version=1.0)),
+    "lesson-repeated-key.vglesson": VALID_LESSON.replace(b'"title"', b'"title": "x", "title"', 1),
+    "lesson-version-1.0.vglesson": _lesson_doc(lambda d: d.update(version=1.0)),
     "depth-5000.vgx": _doc(lambda d: d["network"].update(depth=5000)),
     "lr-50.vgx": _doc(lambda d: d["train"].update(learning_rate=50)),
     "gain-nan.vgx": _doc(lambda d: d["network"].update(init_gain=float("nan"))),

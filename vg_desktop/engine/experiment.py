@@ -21,6 +21,7 @@ from pathlib import Path
 from .atomic_write import atomic_write_bytes
 from .bounded_read import FileTooLarge, NotARegularFile, read_bounded
 from .config import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig
+from .strict_json import loads_strict
 
 FORMAT = "vg-desktop-experiment"
 VERSION = 3
@@ -135,7 +136,8 @@ def load_experiment(path: str | os.PathLike) -> ExperimentConfig:
     if not raw.strip():
         raise ExperimentFileError("the file is empty")
     try:
-        data = json.loads(raw.decode("utf-8-sig"))  # a byte-order mark (Windows editors) is fine
+        # A byte-order mark (Windows editors) is fine; a repeated key is not (as in lessons).
+        data = loads_strict(raw.decode("utf-8-sig"), ExperimentFileError, "an experiment")
     except UnicodeDecodeError:
         raise ExperimentFileError("the file is not text (it may be binary or corrupt)") from None
     except json.JSONDecodeError as exc:
@@ -143,6 +145,8 @@ def load_experiment(path: str | os.PathLike) -> ExperimentConfig:
             f"the file is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
             "it may be truncated"
         ) from None
+    except ExperimentFileError:
+        raise
     except (ValueError, RecursionError):  # absurd nesting or numbers: not an experiment
         raise ExperimentFileError("the file is not a readable experiment") from None
     return experiment_from_dict(data)
