@@ -97,6 +97,10 @@ def _chain_rule_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> floa
     return _ratio(s.predicted_signal_norms[layer - 1], s.signal_grad_norms[layer - 1])
 
 
+def _dead_units_max(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    return float(np.max(run.network.evaluate_dataset(run.x, run.y).dead_units))
+
+
 def _dataset_loss(s: StepStats, run: TrainingRun, layer: int | None) -> float:
     return float(run.network.evaluate(run.x, run.y)[0])
 
@@ -209,6 +213,11 @@ MEASURES: dict[str, MeasureSpec] = {
     ),
     "chain_rule_estimate_ratio_layer": MeasureSpec(
         _chain_rule_ratio, True, "chain-rule estimate of ‖∂L/∂z‖ at a layer over the measured"
+    ),
+    "dead_units_max": MeasureSpec(
+        _dead_units_max,
+        False,
+        "most units of any hidden layer dead (inactive, or saturated) on every sample",
     ),
     "dataset_loss": MeasureSpec(
         _dataset_loss, False, "loss on the whole dataset (evaluation mode)"
