@@ -126,3 +126,22 @@ def test_another_umask_is_respected(tmp_path):
     finally:
         os.umask(previous)
     assert mode(tmp_path / "private.vgx") == 0o600
+
+
+@pytest.mark.parametrize("kind", ["fifo", "link-to-dev-null", "folder"])
+def test_a_save_never_replaces_a_device_pipe_or_folder(tmp_path, kind):
+    """Writing through a link must not turn /dev/null (as root) or a pipe into a plain file."""
+    path = tmp_path / "x.vgx"
+    if kind == "fifo":
+        os.mkfifo(path)
+    elif kind == "folder":
+        path.mkdir()
+    else:
+        path.symlink_to("/dev/null")
+    with pytest.raises(OSError, match="not a file"):
+        save_experiment(NEW, path)
+    with pytest.raises(OSError, match="not a file"):
+        save_weights_pair(path)
+    assert not stat.S_ISREG(os.stat(path).st_mode)
+    assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.vgx"]

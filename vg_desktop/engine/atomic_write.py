@@ -11,6 +11,7 @@ Standard library only.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
@@ -50,9 +51,13 @@ def write_temporary(target: Path, payload: bytes) -> Path:
     has (a new file: the umask's), flushed to disk. The caller renames or removes it."""
     target = Path(target)
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
+        status = os.stat(target)
     except OSError:
         mode = _new_file_mode()
+    else:
+        if not stat.S_ISREG(status.st_mode):  # never replace a device, pipe or folder
+            raise OSError(errno.EINVAL, "it is a device, pipe or folder, not a file", str(target))
+        mode = stat.S_IMODE(status.st_mode)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
