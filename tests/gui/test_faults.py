@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from vg_desktop import files
 from vg_desktop.engine import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig
+from vg_desktop.engine.experiment import VERSION as EXPERIMENT_VERSION
 from vg_desktop.engine.experiment import experiment_to_dict, load_experiment, save_experiment
 from vg_desktop.engine.run import TrainingRun
 from vg_desktop.lessons import builtin_lessons, load_lesson
@@ -274,7 +275,7 @@ BAD_OPEN = {
     "random.vgx": bytes(np.random.default_rng(1).integers(0, 256, 2048, dtype=np.uint8)),
     "nul.vgx": b"\x00" * 100,
     "utf16.vgx": VALID.decode().encode("utf-16"),
-    "version-2.vgx": _doc(lambda d: d.update(version=2)),
+    "version-future.vgx": _doc(lambda d: d.update(version=EXPERIMENT_VERSION + 1)),
     "version-text.vgx": _doc(lambda d: d.update(version="1")),
     "no-version.vgx": _doc(lambda d: d.pop("version")),
     "no-network.vgx": _doc(lambda d: d.pop("network")),
