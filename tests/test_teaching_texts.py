@@ -55,7 +55,7 @@ def test_underflow_pause_message_states_the_float32_flush_threshold():
 
 # ---------------------------------------------------------------- activations
 def test_chain_rule_step_states_the_rms_and_mean_of_the_slopes():
-    """Lesson 01, step 3: sigmoid under N(0, 1) has RMS σ′ 0.212 and mean 0.207; ReLU′ has
+    """Lesson 01, 'chain-rule': sigmoid under N(0, 1) has RMS σ′ 0.212 and mean 0.207; ReLU′ has
     mean 0.5 and RMS 1/√2 ≈ 0.71, which He's gain of √2 ≈ 1.41 offsets exactly."""
     text = flat(story_step("chain-rule").text)
     sig = get_activation("sigmoid").grad
@@ -83,8 +83,8 @@ def test_he_initialization_has_gain_root_2_and_xavier_gain_1():
 
 
 def test_residual_step_bound_stream_at_least_4x_branch():
-    """Lesson 01, step 8: with the post-activation block, dL/dz_l = dL/dh_l ⊙ σ′(z_l) and σ′ ≤
-    0.25, so the stream's ‖dL/dh_l‖ is at least 4 × the bar's ‖dL/dz_l‖ (exact, by the bound)."""
+    """Lesson 01, 'cure-residual': with the post-activation block, dL/dz_l = dL/dh_l ⊙ σ′(z_l)
+    and σ′ ≤ 0.25, so the stream's ‖dL/dh_l‖ is at least 4 × the bar's ‖dL/dz_l‖ (exact)."""
     text = flat(story_step("cure-residual").text)
     assert "‖∂L/∂h‖, is at least four times larger" in text
     assert get_activation("sigmoid").grad(np.linspace(-50, 50, 100_001)).max() == 0.25
@@ -129,9 +129,9 @@ def test_learning_rate_tooltip_states_the_depth_30_divergence():
 
 
 def test_residual_stream_step_question_states_layer_119():
-    """Lesson 01, step 9's question: at layer 119 of the depth-200 residual sigmoid network the
-    branch gradient is a few millionths of the last layer's (3.3e-6) while the stream's is about
-    the same (0.95); and everywhere the stream is at least 4x the branch (σ′ ≤ 0.25)."""
+    """Lesson 01, 'residual-stream', its question: at layer 119 of the depth-200 residual
+    sigmoid network the branch gradient is a few millionths of the last layer's (3.3e-6) while
+    the stream's is about the same (0.95); everywhere the stream is at least 4x the branch."""
     step = story_step("residual-stream")
     assert "Layer 119's branch gradient is a few millionths of the last layer's" in step.question
     stats = TrainingRun(step.settings).probe()
