@@ -51,10 +51,12 @@ from .plots import (
     GradientBarsPlot,
     GradientHeatmap,
     LayerFeaturesView,
+    NetworkPicture,
     TrainingCurvesPlot,
     configure_pyqtgraph,
     settle,
 )
+from .plots.gradient_bars import QUANTITY_SYMBOLS
 from .plots.layer_features_view import WEIGHT_MODES
 from .run_labels import run_labels
 from .run_slot import RunSlot
@@ -245,6 +247,7 @@ class MainWindow(QMainWindow):
         self.dataset_plot = DatasetPlot()
         self.digits_view = DigitsView()
         self.features_view = LayerFeaturesView()
+        self.network_picture = NetworkPicture()
         # Digits, layer 1: draw what training changed in the weights (default) or the weights.
         self.weight_mode = QComboBox()
         for key, text in WEIGHT_MODES.items():
@@ -455,6 +458,13 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self.tabifyDockWidget(self.docks["dataset"], self.docks["features"])
+        # The network as columns of units, the gradient shading the links into each layer.
+        self._add_dock(
+            "network", "Network", self.network_picture, Qt.DockWidgetArea.BottomDockWidgetArea
+        )
+        self.tabifyDockWidget(self.docks["dataset"], self.docks["network"])
+        self._network_on_screen = False
+        self.docks["network"].visibilityChanged.connect(self._on_network_visibility)
         self.docks["dataset"].raise_()
         self._features_on_screen = False
         self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
@@ -603,6 +613,7 @@ class MainWindow(QMainWindow):
         self.fit_axis.clicked.connect(self.fit_bars_to_data)
         self.layer.valueChanged.connect(self._on_layer)
         self.bars.layerClicked.connect(self._on_bar_clicked)
+        self.network_picture.layerClicked.connect(self._on_bar_clicked)
         self.compare.toggled.connect(self.set_compare)
         self.lesson_panel.applyRequested.connect(self.apply_lesson_step)
         self.lesson_panel.playRequested.connect(self.toggle_play)
@@ -937,8 +948,14 @@ class MainWindow(QMainWindow):
 
     def _on_layer(self) -> None:
         self.bars.set_selected_layer(self.layer.value() - 1)
+        self.network_picture.set_selected_layer(self.layer.value() - 1)
         self._update_feature_layer()
         self._redraw()
+
+    def _on_network_visibility(self, visible: bool) -> None:
+        self._network_on_screen = visible
+        if visible:
+            self._redraw()
 
     def _on_features_visibility(self, visible: bool) -> None:
         # Qt says when the dock's tab is brought to the front or sent back (isVisible() of a
@@ -974,6 +991,7 @@ class MainWindow(QMainWindow):
             self.dataset_plot,
             self.digits_view,
             self.features_view,
+            self.network_picture,
         ):
             plot.apply_theme(theme)
         self._size_headline(self.run_b is not None)
@@ -1000,26 +1018,28 @@ class MainWindow(QMainWindow):
     def _arrange_bottom_views(self, tabbed: bool) -> None:
         """Presentation type is large: the three history views share the bottom row as tabs, so
         each gets the full width; otherwise they sit side by side."""
-        curves, heatmap, dataset, features = (
-            self.docks[k] for k in ("curves", "heatmap", "dataset", "features")
+        curves, heatmap, dataset, features, network = (
+            self.docks[k] for k in ("curves", "heatmap", "dataset", "features", "network")
         )
         if tabbed == bool(self.tabifiedDockWidgets(curves)):
             return  # already arranged that way
-        shown = features.isVisible()
+        front = next((d for d in (features, network) if d.isVisible()), dataset)
         if tabbed:
             self.tabifyDockWidget(curves, heatmap)
             self.tabifyDockWidget(curves, dataset)
             self.tabifyDockWidget(curves, features)
+            self.tabifyDockWidget(curves, network)
             curves.raise_()
         else:
-            for dock in (heatmap, dataset, features):
+            for dock in (heatmap, dataset, features, network):
                 self.removeDockWidget(dock)
             self.splitDockWidget(curves, heatmap, Qt.Orientation.Horizontal)
             self.splitDockWidget(heatmap, dataset, Qt.Orientation.Horizontal)
-            self.tabifyDockWidget(dataset, features)  # the features share the data view's place
-            for dock in (heatmap, dataset, features):
+            self.tabifyDockWidget(dataset, features)  # these share the data view's place
+            self.tabifyDockWidget(dataset, network)
+            for dock in (heatmap, dataset, features, network):
                 dock.show()
-            (features if shown else dataset).raise_()
+            front.raise_()
 
     def set_zoom(self, zoom: float) -> None:
         self.zoom = float(np.clip(zoom, *ZOOM_RANGE))
@@ -1235,6 +1255,10 @@ class MainWindow(QMainWindow):
         self._draw_heatmap(shown, snap, key)
         self._draw_dataset(shown, snap, key)
         self._draw_features(snap)
+        if self._network_on_screen:
+            self.network_picture.show_snapshot(
+                snap, snapshot_values(snap, key), self.bars.bounds(), QUANTITY_SYMBOLS[key]
+            )
 
     def _draw_features(self, snap: Snapshot) -> None:
         if not self._features_on_screen:

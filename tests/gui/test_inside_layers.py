@@ -145,3 +145,27 @@ def test_the_digits_lesson_sets_up_its_views(qtbot, window):
         ),
         timeout=10000,
     )
+
+
+def test_network_picture_shades_layers_by_the_snapshots_norms_and_selects_on_click(qtbot, window):
+    from PySide6.QtCore import QPointF, Qt
+
+    window.docks["network"].raise_()
+    qtbot.waitUntil(lambda: window.docks["network"].isVisible(), timeout=3000)
+    for _ in range(2):
+        window.controller.step()
+    qtbot.waitUntil(lambda: window._latest is not None and window._latest.step >= 2, timeout=8000)
+    snap = wait_drawn(qtbot, window)
+    picture = window.network_picture
+    qtbot.waitUntil(lambda: picture.layer_levels().size == snap.depth, timeout=3000)
+    np.testing.assert_allclose(picture.layer_levels(), np.log10(snap.signal_grad_norms))
+    window.set_quantity("weight")
+    window._redraw()
+    qtbot.waitUntil(lambda: picture.layer_levels().size == snap.depth + 1, timeout=3000)
+    np.testing.assert_allclose(picture.layer_levels(), np.log10(window._drawn.weight_grad_norms))
+    # Clicking column 7 selects layer 7 everywhere (the picker, the bars, the histogram).
+    vb = picture.getPlotItem().getViewBox()
+    scene_pos = vb.mapViewToScene(QPointF(7.0, 5.0))
+    widget_pos = picture.mapFromScene(scene_pos)
+    qtbot.mouseClick(picture.viewport(), Qt.MouseButton.LeftButton, pos=widget_pos)
+    qtbot.waitUntil(lambda: window.layer.value() == 7, timeout=3000)

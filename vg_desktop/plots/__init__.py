@@ -10,6 +10,7 @@ from .digits_view import DigitsView
 from .gradient_bars import GradientBarsPlot
 from .heatmap import GradientHeatmap
 from .layer_features_view import LayerFeaturesView
+from .network_picture import NetworkPicture
 from .theme import DARK, LIGHT, PRESENTATION, THEMES, Theme, configure_pyqtgraph, settle
 from .training_curves import TrainingCurvesPlot
 
@@ -24,6 +25,7 @@ __all__ = [
     "GradientBarsPlot",
     "GradientHeatmap",
     "LayerFeaturesView",
+    "NetworkPicture",
     "Theme",
     "TrainingCurvesPlot",
     "configure_pyqtgraph",
