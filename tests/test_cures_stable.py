@@ -46,6 +46,8 @@ CURE_STEPS = (
     "02:identity-residual",
     "03:digits-relu-he",
 )
+# Lesson 01's 'inside-the-layers' step tells the class to switch its network (the app's default)
+# to ReLU + He: that is the README's ReLU + He network below.
 
 # The README: the app's default network (the sigmoid problem, depth 20, spiral, learning rate
 # 0.1) with the two switches it tells the reader to make.
