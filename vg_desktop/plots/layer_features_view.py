@@ -100,6 +100,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._cells_layout.setContentsMargins(0, 0, 0, 0)
         self.ci.setContentsMargins(4, 2, 4, 2)
         self._layout_key: tuple | None = None
+        self._cell_rect: QRectF | None = None
         self.weight_mode = "change"
         self.apply_theme(theme)
 
@@ -109,6 +110,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             raise ValueError(f"mode must be one of {', '.join(WEIGHT_MODES)}; got {mode!r}")
         self.weight_mode = mode
         if self._features is not None:
+            self._cell_rect = None  # outlines in the new theme's colour
             self.show_features(self._features, force=True)
 
     # ------------------------------------------------------------------ public API
@@ -138,6 +140,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         axis.setTickFont(theme.font(theme.tick_font_pt))
         axis.label.setFont(theme.font(theme.tick_font_pt))
         if self._features is not None:
+            self._cell_rect = None  # outlines in the new theme's colour
             self.show_features(self._features, force=True)
         else:
             self._set_title("Layer features: press Play or Step")
@@ -149,7 +152,9 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._set_title(message)
 
     def show_features(self, features: LayerFeatures, force: bool = False) -> None:
-        if features is self._features and not force:
+        """Draw ``features``; the same numbers again (every snapshot carries the newest, as a
+        new object after crossing from the training process) cost nothing."""
+        if not force and _same(features, self._features):
             return
         self._features = features
         if features.kind == "samples":
@@ -197,15 +202,17 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self.setToolTip(tip)
         return f"{title} · step {f.step:,}"
 
-    def _use_layout(self, key: tuple, build) -> None:
-        """Rebuild the grid of cells only when its shape changes (not on every refresh)."""
+    def _use_layout(self, key: tuple, build) -> bool:
+        """Rebuild the grid of cells only when its shape changes (not on every refresh);
+        True when it was rebuilt."""
         if key == self._layout_key:
-            return
+            return False
         self._layout_key = key
         self._cells_layout.clear()
         self._cells = []
         self._frames = []
         build()
+        return True
 
     def _show_cells(self, f: LayerFeatures) -> None:
         n = len(f.units)
@@ -225,7 +232,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
                 self._cells_layout.addItem(box, row=k // cols, col=k % cols)
                 self._cells.append((box, image))
 
-        self._use_layout((f.kind, n, rows, cols), build)
+        force_layout = self._use_layout((f.kind, n, rows, cols), build)
         values = f.values
         if weights:
             cmap = WEIGHT_MAP
@@ -243,14 +250,17 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         lut = cmap.getLookupTable(nPts=256)
         border = pg.mkPen(self._theme.foreground, width=1)  # a white (unchanged) cell stays seen
         border.setCosmetic(True)
+        new_rect = rect != self._cell_rect
+        self._cell_rect = rect
         for k, (box, image) in enumerate(self._cells):
             box.setVisible(True)
             frame = self._frames[k]
-            frame.setRect(rect)
-            frame.setPen(border)
             image.setImage(np.asarray(values[k]), autoLevels=False, levels=levels, lut=lut)
-            image.setRect(rect)
-            box.setRange(rect, padding=0.02)
+            if new_rect or force_layout:
+                frame.setRect(rect)
+                frame.setPen(border)
+                image.setRect(rect)
+                box.setRange(rect, padding=0.02)
         self._bar.setColorMap(cmap)
         self._bar.setLevels(levels)
         self._bar.getAxis("right").setLabel(label)
@@ -282,3 +292,19 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._bar.setColorMap(cmap)
         self._bar.setLevels(levels)
         self._bar.getAxis("right").setLabel("output f(u)")
+
+
+def _same(a: LayerFeatures | None, b: LayerFeatures | None) -> bool:
+    """The same layer, step and numbers (a snapshot re-sends the newest features)."""
+    if a is b:
+        return True
+    if a is None or b is None:
+        return False
+    return (a.layer, a.kind, a.step, a.width, a.activation, a.extent) == (
+        b.layer,
+        b.kind,
+        b.step,
+        b.width,
+        b.activation,
+        b.extent,
+    ) and np.array_equal(a.values, b.values)

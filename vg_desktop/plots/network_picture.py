@@ -60,6 +60,7 @@ class NetworkPicture(pg.PlotWidget):
         self._levels = np.zeros(0)
         self._depth = 0
         self._rows = MAX_UNITS
+        self._shown_key: tuple | None = None
         self._selected_layer = 0
         self._cmap = pg.colormap.get(COLOR_MAP)
         self._pi.setLabel("bottom", "layer (input → output)")
@@ -81,6 +82,7 @@ class NetworkPicture(pg.PlotWidget):
     # ------------------------------------------------------------------ public API
     def apply_theme(self, theme: Theme) -> None:
         self._theme = theme
+        self._shown_key = None  # redraw in the new colours
         self.setBackground(theme.background)
         fg, bg = qcolor(theme.foreground), qcolor(theme.background)
         self._palette = [pg.mkBrush(_blend(bg, fg, k / (SHADES - 1))) for k in range(SHADES)]
@@ -103,7 +105,11 @@ class NetworkPicture(pg.PlotWidget):
         quantity_symbol: str = "",
     ) -> None:
         """Draw ``snap``'s network; ``values`` are the bars' per-layer values (log10 taken here),
-        ``bounds`` the bars' (lo, hi) decades."""
+        ``bounds`` the bars' (lo, hi) decades. The same step drawn again costs nothing."""
+        key = (snap.run_id, snap.step, quantity_symbol, tuple(bounds), len(values))
+        if key == self._shown_key:
+            return
+        self._shown_key = key
         depth = snap.depth
         self._depth = depth
         n_inputs = snap.data_x.shape[1]
