@@ -6,6 +6,7 @@ is ignored with a warning, never fatal: the app then starts from its defaults.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -64,7 +65,9 @@ class SettingsStore:
                     f"the settings file {special} is not a file (a pipe or device); "
                     "settings will not be remembered"
                 )
-                path = str(Path(tempfile.mkdtemp(prefix="vg-desktop-")) / "settings.ini")
+                folder = tempfile.mkdtemp(prefix="vg-desktop-")
+                atexit.register(shutil.rmtree, folder, ignore_errors=True)  # leave nothing
+                path = str(Path(folder) / "settings.ini")
             settings = QSettings(path, QSettings.Format.IniFormat) if path else QSettings()
         self.settings = settings
         garbled = self._garbled_file()
