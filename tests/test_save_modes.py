@@ -145,3 +145,19 @@ def test_a_save_never_replaces_a_device_pipe_or_folder(tmp_path, kind):
     assert not stat.S_ISREG(os.stat(path).st_mode)
     assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["x.vgx"]
+
+
+def test_a_drive_that_refuses_modes_still_saves(tmp_path, monkeypatch):
+    """FAT USB sticks and some shares refuse chmod (EPERM): the file is saved all the same."""
+    from vg_desktop.engine import atomic_write
+
+    def refuse(*args):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(atomic_write.os, "fchmod", refuse, raising=False)
+    monkeypatch.setattr(atomic_write.os, "chmod", refuse)
+    save_experiment(NEW, tmp_path / "stick.vgx")
+    save_weights_pair(tmp_path / "pair.vgx")
+    monkeypatch.undo()
+    assert load_experiment(tmp_path / "stick.vgx") == NEW
+    assert load_weights(tmp_path / "pair.npz", load_experiment(tmp_path / "pair.vgx"))

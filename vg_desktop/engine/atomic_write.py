@@ -63,10 +63,13 @@ def write_temporary(target: Path, payload: bytes) -> Path:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
             fh.flush()
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), mode)
-            else:  # Windows: only the read-only bit exists
-                os.chmod(tmp, mode)
+            # Best effort: a FAT USB stick or a network share may refuse modes it cannot
+            # store, and that must not stop the save.
+            with contextlib.suppress(OSError):
+                if hasattr(os, "fchmod"):
+                    os.fchmod(fh.fileno(), mode)
+                else:  # Windows: only the read-only bit exists
+                    os.chmod(tmp, mode)
             os.fsync(fh.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
