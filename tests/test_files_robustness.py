@@ -68,7 +68,7 @@ RANGE_VALUES = {  # field -> out-of-range values of the right type
     "weight_decay": [-0.001, 1.5],
     "clip_norm": [0, -1, 0.0001, 1001],
 }
-NULLABLE = {"clip_norm"}  # null is a valid value there (no clipping)
+NULLABLE = {"clip_norm", "points"}  # null is valid there (no clipping; no custom points)
 
 
 def binary_payloads() -> dict[str, bytes]:
@@ -97,7 +97,7 @@ def experiment_variants() -> dict[str, bytes]:
         change(d)
         return json.dumps(d).encode()
 
-    for version in (0, 4, 99, -1, "1", 1.0, True, None, [1]):
+    for version in (0, 5, 99, -1, "1", 1.0, True, None, [1]):
         out[f"version-{version!r}"] = doc(lambda d, v=version: d.update(version=v))
     out["version-missing"] = doc(lambda d: d.pop("version"))
     for fmt in ("vg-desktop-lesson", "", None, "VG-DESKTOP-EXPERIMENT"):
@@ -131,8 +131,8 @@ def experiment_variants() -> dict[str, bytes]:
     )
     for root in ("[]", '"text"', "42", "null", "true"):
         out[f"root-{root}"] = root.encode()
-    # huge: past the 1 MB limit, absurd nesting, absurd numbers
-    out["huge-padded"] = VALID_TEXT.encode() + b" " * 1_000_001
+    # huge: past the 16 MB limit, absurd nesting, absurd numbers
+    out["huge-padded"] = VALID_TEXT.encode() + b" " * 16_000_001
     out["huge-nesting"] = b"[" * 200_000 + b"]" * 200_000
     out["huge-number"] = VALID_TEXT.replace('"depth": 7', '"depth": ' + "9" * 5000).encode()
     out["huge-keys"] = json.dumps(VALID | {f"k{i}": i for i in range(20_000)}).encode()

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .engine import ExperimentFileError, load_experiment
 from .engine.bounded_read import FileTooLarge, NotARegularFile, read_bounded
-from .engine.experiment import MAX_FILE_BYTES, experiment_bytes, save_experiment
+from .engine.experiment import MAX_FILE_BYTES, MAX_FILE_TEXT, experiment_bytes, save_experiment
 from .engine.strict_json import loads_strict
 from .exporting import export_history, export_plot, export_widget_png
 from .weights_file import encode_weights, load_weights, save_pair, weights_path
@@ -67,7 +67,9 @@ def read_file_kind(path: Path) -> str:
         # A BOM is fine; a repeated key is not (the same rule as the loaders that follow).
         data = loads_strict(raw.decode("utf-8-sig"), ExperimentFileError, "a file")
     except FileTooLarge:
-        raise ExperimentFileError(f"{path.name} is larger than 1 MB: not an experiment") from None
+        raise ExperimentFileError(
+            f"{path.name} is larger than {MAX_FILE_TEXT}: not an experiment"
+        ) from None
     except NotARegularFile as exc:
         raise ExperimentFileError(f"cannot read {path.name}: {exc}") from None
     except OSError as exc:

@@ -10,8 +10,9 @@ from vg_desktop.engine.config import POINT_DATASETS
 
 
 def test_the_documented_datasets_are_offered():
-    assert set(DATASETS) == {"spiral", "circles", "moons", "xor", "blobs", "digits"}
-    assert set(POINT_DATASETS) == {"spiral", "circles", "moons", "xor", "blobs"}
+    generated = {"spiral", "circles", "moons", "xor", "blobs", "sine", "checkerboard"}
+    assert set(DATASETS) == generated | {"digits", "custom"}
+    assert set(POINT_DATASETS) == generated
 
 
 @pytest.mark.parametrize("name", POINT_DATASETS)

@@ -45,7 +45,7 @@ CUSTOM = ExperimentConfig(
 
 
 def valid_document() -> dict:
-    return {"format": "vg-desktop-experiment", "version": 3, **CUSTOM.to_dict()}
+    return {"format": "vg-desktop-experiment", "version": 4, **CUSTOM.to_dict()}
 
 
 SGD_TRAIN = {"optimizer": "sgd", "weight_decay": 0.0, "clip_norm": None}  # what v1 and v2 ran
@@ -85,6 +85,7 @@ def test_a_version_1_file_still_opens_with_the_block_it_ran(tmp_path):
     document = valid_document()
     document["version"] = 1
     del document["network"]["residual_form"]
+    del document["data"]["points"]
     for name in SGD_TRAIN:
         del document["train"][name]
     path = tmp_path / "old.json"
@@ -97,7 +98,7 @@ def test_a_version_1_file_still_opens_with_the_block_it_ran(tmp_path):
         train=replace(CUSTOM.train, **SGD_TRAIN),
     )
     save_experiment(loaded, path)  # saved again, it is a current-version file
-    assert json.loads(path.read_text(encoding="utf-8"))["version"] == 3
+    assert json.loads(path.read_text(encoding="utf-8"))["version"] == 4
 
 
 def test_a_version_2_file_still_opens_with_plain_sgd(tmp_path):
@@ -105,6 +106,7 @@ def test_a_version_2_file_still_opens_with_plain_sgd(tmp_path):
     without weight decay or clipping."""
     document = valid_document()
     document["version"] = 2
+    del document["data"]["points"]
     for name in SGD_TRAIN:
         del document["train"][name]
     path = tmp_path / "v2.json"
@@ -139,7 +141,7 @@ BAD_FILES = [
         _corrupt(lambda d: d.update(format="other-app")),
         "not a Vanishing Gradient Lab experiment",
     ),
-    ("future-version", _corrupt(lambda d: d.update(version=4)), "version 4 is not supported"),
+    ("future-version", _corrupt(lambda d: d.update(version=5)), "version 5 is not supported"),
     ("version-zero", _corrupt(lambda d: d.update(version=0)), "version 0 is not supported"),
     (
         "v1-with-v2-field",
@@ -202,7 +204,7 @@ BAD_FILES = [
         _corrupt(lambda d: d["train"].update(batch_size=512) or d["data"].update(n_samples=100)),
         "cannot exceed the number of samples",
     ),
-    ("huge", json.dumps(valid_document()).encode() + b" " * 1_100_000, "under 1 MB"),
+    ("huge", json.dumps(valid_document()).encode() + b" " * 16_100_000, "under 16 MB"),
     ("deeply-nested", b"[" * 200_000, ""),
     (
         "gigantic-integer",

@@ -23,6 +23,7 @@ from .config import (
     OPTIMIZERS,
     RESIDUAL_FORMS,
     WIDTH_RANGE,
+    CustomPoints,
     DataConfig,
     ExperimentConfig,
     NetworkConfig,
@@ -38,6 +39,7 @@ from .network import (
     dataset_evaluation,
     softmax_cross_entropy,
 )
+from .points_csv import load_points_csv, save_points_csv
 from .run import TrainingRun
 from .stats import StepStats, chain_rule_model_note, safe_norm
 
@@ -56,6 +58,7 @@ __all__ = [
     "RESIDUAL_FORMS",
     "WIDTH_RANGE",
     "Activation",
+    "CustomPoints",
     "DataConfig",
     "DatasetEvaluation",
     "ExperimentConfig",
@@ -73,8 +76,10 @@ __all__ = [
     "dataset_from_config",
     "get_activation",
     "load_experiment",
+    "load_points_csv",
     "make_dataset",
     "safe_norm",
     "save_experiment",
+    "save_points_csv",
     "softmax_cross_entropy",
 ]

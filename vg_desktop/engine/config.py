@@ -9,14 +9,32 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+import numpy as np
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu", "linear")
 NORMALIZATIONS = ("none", "batch", "layer")
 INITS = ("normal", "small", "xavier", "he")
 DTYPES = ("float64", "float32")
-DATASETS = ("spiral", "circles", "moons", "xor", "blobs", "digits")
+DATASETS = (
+    "spiral",
+    "circles",
+    "moons",
+    "xor",
+    "blobs",
+    "sine",
+    "checkerboard",
+    "digits",
+    "custom",
+)
 # Real images rather than generated points: their size and class count are fixed by the data.
 IMAGE_DATASETS = ("digits",)
-POINT_DATASETS = tuple(name for name in DATASETS if name not in IMAGE_DATASETS)  # 2-D, generated
+# A teacher's own 2-D points (imported from CSV or drawn), held in the config itself.
+CUSTOM_DATASET = "custom"
+POINT_DATASETS = tuple(  # 2-D, generated from a seed
+    name for name in DATASETS if name not in IMAGE_DATASETS and name != CUSTOM_DATASET
+)
+CUSTOM_SAMPLES_RANGE = (4, 100_000)
+MAX_CLASS_NAME_CHARS = 24
 DIGITS_SAMPLES = 1797  # the UCI handwritten digits as shipped (resources/datasets)
 DIGITS_CLASSES = 10
 DIGITS_PIXELS = 64  # 8 x 8
@@ -119,13 +137,91 @@ class NetworkConfig:
         return self.residual and self.residual_form == "pre-activation"
 
 
+class CustomPoints:
+    """A teacher's own labelled 2-D points, immutable: ``x`` float64 (n, 2), ``y`` int64 (n,) in
+    [0, C), and the C class names (shown in the legend, written back on export).
+
+    Arrays rather than tuples, so that a config holding 100,000 points pickles to the training
+    process as two buffers; equality and hashing compare the exact bytes.
+    """
+
+    __slots__ = ("_key", "class_names", "x", "y")
+
+    def __init__(self, x, y, class_names) -> None:
+        names = tuple(class_names) if isinstance(class_names, (tuple, list)) else None
+        lo, hi = CLASSES_RANGE
+        if names is None or not lo <= len(names) <= hi:
+            raise ValueError(f"custom points need {lo} to {hi} class names")
+        for name in names:
+            if (
+                not isinstance(name, str)
+                or not 1 <= len(name) <= MAX_CLASS_NAME_CHARS
+                or not name.isprintable()
+                or name != name.strip()
+            ):
+                raise ValueError(
+                    f"class name {_shown(name)} must be 1 to {MAX_CLASS_NAME_CHARS} printable "
+                    "characters"
+                )
+        if len(set(names)) != len(names):
+            raise ValueError("class names must differ from each other")
+        try:
+            xs = np.array(x, dtype=np.float64)
+            ys = np.array(y)
+        except (TypeError, ValueError, OverflowError):
+            raise ValueError("custom points must be numbers") from None
+        n_lo, n_hi = CUSTOM_SAMPLES_RANGE
+        if xs.ndim != 2 or xs.shape[1] != 2 or not n_lo <= xs.shape[0] <= n_hi:
+            raise ValueError(f"custom points must be {n_lo:,} to {n_hi:,} (x1, x2) pairs")
+        if not np.isfinite(xs).all():
+            raise ValueError("custom points must be finite numbers")
+        if ys.shape != (xs.shape[0],) or ys.dtype.kind not in "iu":
+            raise ValueError("custom labels must be one whole number per point")
+        if ys.size and (ys.min() < 0 or ys.max() >= len(names)):
+            raise ValueError(f"custom labels must be from 0 to {len(names) - 1}")
+        xs.flags.writeable = False
+        ys = ys.astype(np.int64)
+        ys.flags.writeable = False
+        object.__setattr__(self, "x", xs)
+        object.__setattr__(self, "y", ys)
+        object.__setattr__(self, "class_names", names)
+        object.__setattr__(self, "_key", (xs.tobytes(), ys.tobytes(), names))
+
+    def __setattr__(self, name, value):
+        raise AttributeError("CustomPoints are immutable")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CustomPoints) and self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __repr__(self) -> str:
+        return f"CustomPoints(n={len(self)}, class_names={self.class_names!r})"
+
+    def __reduce__(self):
+        return (CustomPoints, (self.x, self.y, self.class_names))
+
+    def __deepcopy__(self, memo) -> CustomPoints:
+        return self  # immutable
+
+    def rows(self) -> list[list]:
+        """``[[x1, x2, label], ...]`` with exact floats (for JSON)."""
+        return [[a, b, k] for (a, b), k in zip(self.x.tolist(), self.y.tolist(), strict=True)]
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """A built-in dataset: a 2-D one regenerated identically from its seed, or the shipped
     handwritten digits (a seeded subset when ``n_samples`` is below 1,797).
 
     For the digits, ``n_classes`` is 10 and ``noise`` 0 (they are real images), and n // 5 of
-    the samples are held out as a test split (:attr:`n_test`).
+    the samples are held out as a test split (:attr:`n_test`). The ``"custom"`` dataset is a
+    teacher's own points (:class:`CustomPoints`, in ``points``): ``n_samples`` and
+    ``n_classes`` are theirs and ``noise`` is 0; build it with :meth:`custom`.
     """
 
     name: str = "spiral"
@@ -133,10 +229,34 @@ class DataConfig:
     noise: float = 0.1
     n_classes: int = 2
     seed: int = 0
+    points: CustomPoints | None = None
+
+    @classmethod
+    def custom(cls, points: CustomPoints, seed: int = 0) -> DataConfig:
+        return cls(CUSTOM_DATASET, len(points), 0.0, len(points.class_names), seed, points)
 
     def __post_init__(self) -> None:
         _check_choice("dataset", self.name, DATASETS)
-        if self.name == "digits":
+        if self.name == CUSTOM_DATASET:
+            if not isinstance(self.points, CustomPoints):
+                raise ValueError("the custom dataset needs its points")
+            if self.n_samples != len(self.points) or isinstance(self.n_samples, bool):
+                raise ValueError(
+                    f"n_samples must be the number of custom points ({len(self.points)}); got "
+                    f"{_shown(self.n_samples)}"
+                )
+            if self.n_classes != len(self.points.class_names) or isinstance(self.n_classes, bool):
+                raise ValueError(
+                    f"n_classes must be the number of custom classes "
+                    f"({len(self.points.class_names)}); got {_shown(self.n_classes)}"
+                )
+            if isinstance(self.noise, bool) or self.noise != 0:
+                raise ValueError(f"noise must be 0 for custom points; got {_shown(self.noise)}")
+        elif self.points is not None:
+            raise ValueError(f"the {self.name} dataset holds no custom points")
+        if self.name == CUSTOM_DATASET:
+            pass
+        elif self.name == "digits":
             _check_int("n_samples", self.n_samples, DIGITS_SAMPLES_RANGE)
             if isinstance(self.noise, bool) or self.noise != 0:
                 raise ValueError(
@@ -172,6 +292,11 @@ class DataConfig:
         classes and no noise; leaving them restores the 2-D defaults (the seed is kept)."""
         if name == self.name:
             return self
+        if name == CUSTOM_DATASET:
+            raise ValueError("custom points are imported or drawn: use DataConfig.custom")
+        if self.name == CUSTOM_DATASET:
+            default = DataConfig()
+            return DataConfig(name, default.n_samples, default.noise, default.n_classes, self.seed)
         if name == "digits":
             return DataConfig(name, DIGITS_SAMPLES, 0.0, DIGITS_CLASSES, self.seed)
         if self.name == "digits":

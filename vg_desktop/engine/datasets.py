@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .config import DATASETS, DIGITS_CLASSES, DataConfig
+from .config import CUSTOM_DATASET, DATASETS, DIGITS_CLASSES, DataConfig
 from .digits import PIXEL_MAX, load_digits
 
 
@@ -59,12 +59,34 @@ def _blobs(n: int, c: int, noise: float, rng: np.random.Generator):
     return centers[y] + spread * rng.standard_normal((n, 2)), y
 
 
+def _sine(n: int, c: int, noise: float, rng: np.random.Generator):
+    # Two classes: above or below the curve x2 = sin(pi x1), the boundary teachers draw on the
+    # board. More classes: bands of height 4 / c parallel to the curve (the outer ones open).
+    x = np.stack([rng.uniform(-1.0, 1.0, n), rng.uniform(-2.0, 2.0, n)], axis=1)
+    above = x[:, 1] - np.sin(np.pi * x[:, 0])
+    y = np.clip(np.floor(above / (4.0 / c) + c / 2), 0, c - 1).astype(np.int64)
+    if c == 2:
+        y = (above > 0).astype(np.int64)
+    return x + noise * rng.standard_normal((n, 2)), y
+
+
+def _checkerboard(n: int, c: int, noise: float, rng: np.random.Generator):
+    # A 4 x 4 board on [-1, 1]^2 labelled (k row + column) mod c: black and white for c = 2
+    # (k = 1); k = 2 for 3 classes and 3 beyond, so neighbours always differ and all 8 occur.
+    x = rng.uniform(-1.0, 1.0, (n, 2))
+    cells = np.clip(((x + 1.0) / 2.0 * 4).astype(int), 0, 3)
+    y = (min(c - 1, 3) * cells[:, 0] + cells[:, 1]) % c
+    return x + noise * rng.standard_normal((n, 2)), y
+
+
 _GENERATORS = {
     "spiral": _spiral,
     "circles": _circles,
     "moons": _moons,
     "xor": _xor,
     "blobs": _blobs,
+    "sine": _sine,
+    "checkerboard": _checkerboard,
 }
 
 
@@ -117,6 +139,8 @@ def make_dataset(
     """
     if name not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}")
+    if name == CUSTOM_DATASET:
+        raise ValueError("custom points are not generated: use dataset_from_config")
     if n_classes is None:
         n_classes = DIGITS_CLASSES if name == "digits" else 2
     DataConfig(name=name, n_samples=n, noise=noise, n_classes=n_classes, seed=seed)
@@ -131,4 +155,8 @@ def make_dataset(
 
 
 def dataset_from_config(cfg: DataConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The dataset ``cfg`` stands for: generated, the digits, or the custom points as given
+    (copies, in the order they were imported or drawn; not rescaled)."""
+    if cfg.name == CUSTOM_DATASET:
+        return cfg.points.x.copy(), cfg.points.y.copy()
     return make_dataset(cfg.name, cfg.n_samples, cfg.noise, cfg.seed, cfg.n_classes)

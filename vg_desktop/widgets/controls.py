@@ -41,6 +41,7 @@ from ..engine import (
 from ..engine.config import (
     BATCH_NORM_MIN_BATCH,
     CLIP_NORM_RANGE,
+    CUSTOM_DATASET,
     IMAGE_DATASETS,
     MOMENTUM_RANGE,
     NOISE_RANGE,
@@ -67,7 +68,10 @@ DATASET_LABELS = {
     "moons": "Moons",
     "xor": "XOR",
     "blobs": "Blobs",
+    "sine": "Sine boundary",
+    "checkerboard": "Checkerboard (4×4)",
     "digits": "Handwritten digits",
+    "custom": "Your points",
 }
 # (label, steps per frame); None = as fast as the machine allows. Frames are 30 per second, so
 # a speed is at most 30 × its steps per frame (a deep network on a slow machine trains slower).
@@ -520,7 +524,9 @@ class ControlPanel(QWidget):
             self.batch_size.setValue(t.batch_size)
             self.dataset.setCurrentIndex(self.dataset.findData(d.name))
             self.noise.setValue(d.noise)
-            self.noise.setEnabled(d.name not in IMAGE_DATASETS)
+            self.noise.setEnabled(d.name not in IMAGE_DATASETS and d.name != CUSTOM_DATASET)
+            if d.name == CUSTOM_DATASET:
+                self._custom_data = d  # switching away and back brings these points back
             self._config = config
         finally:
             self._updating = False
@@ -556,8 +562,17 @@ class ControlPanel(QWidget):
             dtype=self.precision.currentData(),
             seed=self.seed.value(),
         )
-        data = self._config.data.with_dataset(self.dataset.currentData())
-        if data.name in IMAGE_DATASETS:
+        name = self.dataset.currentData()
+        if name == CUSTOM_DATASET and self._config.data.name != CUSTOM_DATASET:
+            if getattr(self, "_custom_data", None) is None:
+                raise ValueError(
+                    "there are no points of yours yet: File › Import Points…, or draw them on "
+                    "the data view"
+                )
+            data = replace(self._custom_data, seed=self.seed.value())
+        else:
+            data = self._config.data.with_dataset(name)
+        if data.name in IMAGE_DATASETS or data.name == CUSTOM_DATASET:
             data = replace(data, seed=self.seed.value())
         else:
             data = replace(data, noise=round(self.noise.value(), 2), seed=self.seed.value())
@@ -589,7 +604,7 @@ class ControlPanel(QWidget):
         self._apply_batch_limits(self.normalization.currentData(), self._config.data.n_train)
         try:
             config = self._read()
-        except ValueError as exc:  # cannot happen with the widget ranges, but never crash
+        except ValueError as exc:  # "Your points" before there are any; never crash
             self.hint.setText(f"Not applied: {exc}")
             self.set_config(self._config)
             return
