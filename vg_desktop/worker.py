@@ -34,6 +34,7 @@ ISOLATION = "process"  # or "thread": the loop in this process (fault-injection 
 SHUTDOWN_PATIENCE_MS = 60_000  # thread isolation: after the first timeout, wait for a slow step
 RUN_IDS_PER_PROCESS = 1_000_000_000
 TERMINATE_GRACE_S = 1.0  # a training process that ignores "stop" is terminated, then killed
+STOP_PATIENCE_MS = 400  # ... after this long when no weights are owed (3 s when they are)
 MAX_RESTARTS = 3  # a training process that dies this often within RESTART_WINDOW_S stays dead
 RESTART_WINDOW_S = 60.0
 # Thread isolation shares the GIL between the GUI thread and the loop. Each time the GUI thread
@@ -376,11 +377,19 @@ class TrainingController(QObject):
 
         Blocks: the GUI thread calls it only when the window closes; otherwise the reaper
         thread of :meth:`retire` does. Touches no widget and emits nothing."""
+        if self._process is not None and not self._weights_pending:
+            # Nothing is owed from the process (it writes nothing either): it stops at its next
+            # layer boundary, but building a network of the largest size cannot be interrupted
+            # (1-4 s here). Waiting longer than this only keeps a window from closing.
+            timeout_ms = min(timeout_ms, STOP_PATIENCE_MS)
         finished = self._thread.wait(timeout_ms)
         if self._process is not None:
             self._process.join(0 if not finished else TERMINATE_GRACE_S)
             if self._process.is_alive():
-                log.warning("the training process did not stop; terminating it")
+                if self._weights_pending:
+                    log.warning("the training process did not stop; terminating it")
+                else:
+                    log.info("the training process was busy; terminated (nothing was owed)")
                 self._process.terminate()
                 self._process.join(TERMINATE_GRACE_S)
                 if self._process.is_alive():

@@ -18,7 +18,9 @@ Deterministic for a seed: ``--fuzz-seed N`` (``--fuzz-seed random`` picks one an
 Cost: one SGD step of a 200-layer, 256-wide network on a 512 batch takes seconds (a known engine
 limit: steps are not interruptible yet), so the fuzzer keeps depth x width² x batch under a budget.
 Each dimension still reaches its own extreme (depth 200, width 256, batch 512), only not all
-three at once.
+three at once. A second test runs every other action with all three at once, at the largest
+values the controls allow, and Compare A/B turning on and off (a training process of that
+size started or retired each time), with the same checks and the same 200 ms bound.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ DEFAULT_ACTIONS = 2500  # about a minute on a busy two-core machine
 RESPONSE_LIMIT_MS = 200.0  # the issue's bound for "the GUI thread answers"
 CATCH_UP_EVERY = 25
 CATCH_UP_TIMEOUT_MS = 20_000
+LARGEST_ACTIONS = 120  # at depth 200 x width 256 x batch 512: each catch-up waits for seconds
+LARGEST_CATCH_UP_TIMEOUT_MS = 90_000  # a new network of that size builds and measures in ~5-15 s
 COST_BUDGET = 200 * 32 * 32 * 64  # depth x width² x batch: ~10 ms per step here
 QT_PROBLEMS = (QtMsgType.QtWarningMsg, QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
 
@@ -328,12 +332,86 @@ def test_thousands_of_random_actions_keep_the_window_healthy(
     qtbot, window, qtlog, request, capsys, fuzz_seed
 ):
     count = request.config.getoption("--fuzz-actions", None) or DEFAULT_ACTIONS
+    fuzz = Fuzzer(window, qtbot, random.Random(fuzz_seed))
+    window.open_lesson(builtin_lessons()[0])
+    drive(fuzz, count, fuzz_seed, qtbot, qtlog, request, capsys, CATCH_UP_TIMEOUT_MS)
+
+
+class LargestFuzzer(Fuzzer):
+    """Every action but the sizes: depth, width and batch stay at the largest values their
+    controls allow (200 × 256 × 512, one step takes seconds), and Compare A/B toggles often,
+    each time starting or retiring a training process of that size."""
+
+    def __init__(self, window, qtbot, rng: random.Random) -> None:
+        super().__init__(window, qtbot, rng)
+        c = window.controls
+        self.sizes = (c.depth_box, c.width_box, c.batch_size)
+        for box in self.spins_kept_out():
+            del self.spins[box]
+        self.actions = [
+            (self.spin, 10),
+            (self.combo, 12),
+            (self.residual, 3),
+            (self.play_pause, 5),
+            (self.step, 4),
+            (self.reset, 3),
+            (self.layer, 4),
+            (self.bar_click, 2),
+            (self.view_toggle, 3),
+            (self.compare, 8),
+            (self.edit_target, 4),
+            (self.copy_a_to_b, 2),
+        ]
+        self._weights = [w for _, w in self.actions]
+        self.largest()
+
+    def _cost(self, **override: int) -> int:
+        return 0  # no budget: the sizes are the point here (and stay at their maximum)
+
+    def spins_kept_out(self) -> tuple:
+        return (*self.sizes, self.win.controls.stop_after)  # a stop would end the stress early
+
+    def largest(self) -> None:
+        """Every size control of the edited run at its maximum (the maximum batch follows the
+        samples, so it is read again after the others)."""
+        for box in self.sizes:
+            box.setValue(box.maximum())
+        self.did("spin", "depth, width, batch = " + " x ".join(str(b.value()) for b in self.sizes))
+
+    def compare(self) -> None:
+        super().compare()
+        self.largest()  # B starts as a copy of A; editing A again after B is off
+
+    def edit_target(self) -> None:
+        super().edit_target()
+        self.largest()
+
+    def at_largest(self) -> bool:
+        return all(box.value() == box.maximum() for box in self.sizes)
+
+
+def test_the_largest_network_with_compare_toggling_keeps_the_window_healthy(
+    qtbot, window, qtlog, request, capsys, fuzz_seed
+):
+    """The same checks, the same GUI-answer bound, at depth 200 × width 256 × batch 512 with
+    Compare A/B turning on and off (issue 16: 1.9 s and 0.9 s stalls there)."""
+    count = request.config.getoption("--fuzz-actions", None) or LARGEST_ACTIONS
+    fuzz = LargestFuzzer(window, qtbot, random.Random(fuzz_seed))
+    c = window.controls
+    assert (c.depth_box.maximum(), c.width_box.maximum(), c.batch_size.maximum()) == (200, 256, 512)
+    window.play()
+    drive(fuzz, count, fuzz_seed, qtbot, qtlog, request, capsys, LARGEST_CATCH_UP_TIMEOUT_MS)
+    assert fuzz.counts["ab"] >= count // 20, fuzz.counts
+    assert fuzz.at_largest()
+
+
+def drive(fuzz, count, fuzz_seed, qtbot, qtlog, request, capsys, catch_up_timeout_ms) -> None:
+    """``count`` random actions of ``fuzz``, the invariants checked after each one."""
+    window = fuzz.win
     ignore = [re.compile(p) for p in request.config.getini("qt_log_ignore")]
     problems = _Problems()
     logging.getLogger("vg_desktop").addHandler(problems)
     window.bars.set_animated(False)
-    fuzz = Fuzzer(window, qtbot, random.Random(fuzz_seed))
-    window.open_lesson(builtin_lessons()[0])
     round_trips: list[float] = []  # answered
     walls: list[float] = []  # wall clock, reported
     started = time.perf_counter()
@@ -378,7 +456,7 @@ def test_thousands_of_random_actions_keep_the_window_healthy(
                 )
                 if (i + 1) % CATCH_UP_EVERY == 0 or i + 1 == count:
                     try:
-                        qtbot.waitUntil(caught_up, timeout=CATCH_UP_TIMEOUT_MS)
+                        qtbot.waitUntil(caught_up, timeout=catch_up_timeout_ms)
                     except qtbot.TimeoutError:
                         pytest.fail(f"workers did not catch up: {_run_states(window)} ({where(i)})")
                     assert window.edited_run.latest.config == window.controls.config(), where(i)
@@ -387,7 +465,7 @@ def test_thousands_of_random_actions_keep_the_window_healthy(
         window.pause()
     elapsed = time.perf_counter() - started
     summary = (
-        f"test_fuzz: {count} actions with seed {fuzz_seed} in {elapsed:.1f} s "
+        f"{type(fuzz).__name__}: {count} actions with seed {fuzz_seed} in {elapsed:.1f} s "
         f"({dict(sorted(fuzz.counts.items()))}, {fuzz.extremes} at a control's minimum or "
         f"maximum); GUI answered in median "
         f"{np.median(round_trips):.1f} ms, p99 {np.percentile(round_trips, 99):.1f} ms, "

@@ -192,7 +192,8 @@ class ActivationPlot(pg.PlotWidget):
         self._peak.setValue(act.peak_derivative)
         self._y_range = self._curve_y_range(f, df, act.peak_derivative)
         self._vb.setYRange(*self._y_range, padding=0)
-        self._rebuild_legend()
+        if not self._legend.items:  # its entries name no activation: built once, and again
+            self._rebuild_legend()  # by a theme or wording change (80 ms of the GUI thread)
         self._redraw_histogram()
         self._place_texts()
         self._place_peak_label()
