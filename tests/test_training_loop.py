@@ -286,3 +286,10 @@ def test_paused_snapshots_carry_the_whole_datasets_figures_of_that_step():
     # While training, figures arrived too, each from steps at or before its snapshot's.
     playing = [s for s in snapshots if s.playing and s.dataset is not None]
     assert playing and all(s.dataset.step <= s.step for s in playing)
+    # ... and every finished evaluation reached the window's history, for the curves.
+    history = RunHistory(config.network.depth)
+    for snap in snapshots:
+        snap.history.append_to(history)
+    assert len(history.dataset_steps) >= 2
+    assert history.dataset_steps[-1] == 300
+    assert history.dataset_loss[-1] == figures.loss

@@ -428,10 +428,7 @@ class MainWindow(QMainWindow):
             Qt.DockWidgetArea.RightDockWidgetArea,
         )
         self._add_dock(
-            "curves",
-            "Loss and accuracy per batch",
-            self.curves,
-            Qt.DockWidgetArea.BottomDockWidgetArea,
+            "curves", "Loss and accuracy", self.curves, Qt.DockWidgetArea.BottomDockWidgetArea
         )
         self._add_dock(
             "heatmap",
@@ -1275,9 +1272,13 @@ class MainWindow(QMainWindow):
     def _draw_curves(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         ha = self.run_a.history
         self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
+        self.curves.set_dataset(ha.dataset_steps, ha.dataset_loss, ha.dataset_accuracy)
         if self.run_b is not None:
             hb = self.run_b.history
             self.curves.set_history_b(hb.steps, hb.loss, hb.accuracy)
+            self.curves.set_dataset(hb.dataset_steps, hb.dataset_loss, hb.dataset_accuracy, "b")
+        else:
+            self.curves.set_dataset(None, run="b")
         self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
         settle(self.curves)
 

@@ -6,7 +6,7 @@ can keep training while the GUI draws, and neither can change what the other see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,6 +38,8 @@ class HistoryChunk:
     mean_derivatives: np.ndarray  # (k, depth)
     stream_grad_norms: np.ndarray  # (k, depth)
     distance_from_init: np.ndarray  # (k, depth + 1)
+    # Whole-dataset evaluations finished since the previous snapshot: rows (step, loss, accuracy)
+    dataset: np.ndarray = field(default_factory=lambda: frozen(np.zeros((0, 3))))
 
     def __len__(self) -> int:
         return len(self.steps)
@@ -57,6 +59,8 @@ class HistoryChunk:
                 stream_grad_norm=self.stream_grad_norms[i],
                 distance_from_init=self.distance_from_init[i],
             )
+        for step, loss, accuracy in self.dataset:
+            history.append_dataset(int(step), float(loss), float(accuracy))
 
     @staticmethod
     def empty(depth: int) -> HistoryChunk:
@@ -95,6 +99,11 @@ class HistoryRecorder:
 
     def __init__(self) -> None:
         self._rows: list[tuple] = []
+        self._dataset: list[tuple[int, float, float]] = []
+
+    def add_dataset(self, figures: DatasetFigures) -> None:
+        """A finished whole-dataset evaluation, for the curves."""
+        self._dataset.append((figures.step, figures.loss, figures.accuracy))
 
     def add(self, step: int, stats: StepStats) -> None:
         self._rows.append(
@@ -103,14 +112,17 @@ class HistoryRecorder:
 
     def take(self, depth: int) -> HistoryChunk:
         rows, self._rows = self._rows, []
+        dataset, self._dataset = self._dataset, []
+        table = frozen(np.array(dataset, dtype=np.float64).reshape(-1, 3))
         if not rows:
-            return HistoryChunk.empty(depth)
+            return replace(HistoryChunk.empty(depth), dataset=table)
         columns = list(zip(*rows, strict=True))
         return HistoryChunk(
             steps=frozen(columns[0], np.int64),
             loss=frozen(columns[1]),
             accuracy=frozen(columns[2]),
             **{name: frozen(columns[3 + i]) for i, name in enumerate(self.FIELDS)},
+            dataset=table,
         )
 
 

@@ -44,6 +44,7 @@ DECISION_RESOLUTION = 48  # grid points per axis for the decision regions
 DECISION_SHARE = 0.05  # the decision grid may use at most this share of the training time
 SHOWN_TEST_IMAGES = 30  # test images the data view draws (their pixels travel in snapshots)
 DATASET_SHARE = 0.02  # the whole-dataset loss, accuracy and dead units: a few passes a second
+DATASET_INTERVAL = 0.25  # s, at least, between whole-dataset passes while training (readable)
 
 
 def all_finite(stats: StepStats) -> bool:
@@ -427,6 +428,7 @@ class TrainingLoop:
                         finished = evaluator.advance(run, exact=True)
                         if finished is not None:
                             self._figures = finished
+                            recorder.add_dataset(finished)
                             self._emit(last_stats, recorder, grid, 0.0)
                         continue
                     if grid_stale and builder is not None and all_finite(last_stats):
@@ -538,6 +540,8 @@ class TrainingLoop:
                     next_eval_at = done + (done - started) / DATASET_SHARE
                     if finished is not None:
                         self._figures = finished
+                        recorder.add_dataset(finished)
+                        next_eval_at = max(next_eval_at, started + DATASET_INTERVAL)
                 if measured and (single or now - last_emit >= EMIT_INTERVAL):
                     rate = 0.0
                     if len(step_times) > 1:

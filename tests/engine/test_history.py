@@ -163,3 +163,14 @@ def test_a_field_not_given_reads_nan_and_a_new_history_touches_no_memory():
     # The output layer's column of a hidden-layer field is NaN, whatever the memory held.
     history.append(2, 0.5, 0.5, signal_grad_norm=np.ones(200))
     assert np.isnan(history.layer_field("signal_grad_norm")[1, 200])
+
+
+def test_dataset_series_is_kept_and_thinned():
+    history = RunHistory(depth=DEPTH, capacity=16)
+    for step in range(40):
+        history.append_dataset(step * 10, 1.0 / (step + 1), step / 40)
+    assert len(history.dataset_steps) <= 16
+    assert np.all(np.diff(history.dataset_steps) > 0) and history.dataset_steps[-1] == 390
+    assert history.dataset_loss[-1] == pytest.approx(1 / 40)
+    history.clear()
+    assert history.dataset_steps.size == 0

@@ -520,3 +520,14 @@ def test_activation_readout_counts_units_dead_on_every_sample(qtbot) -> None:
     assert "dead on every one of the 512 samples: 3 of 32 units" in w.info_text()
     w.show_layer(1, np.array([-1.0, -2.0]), 0.0, 1.0, dataset=figures)
     assert "ALL 32 units dead on every one of the 512 samples" in w.info_text()
+
+
+def test_curves_draw_the_whole_dataset_as_dots(qtbot) -> None:
+    w = TrainingCurvesPlot()
+    qtbot.addWidget(w)
+    w.set_dataset(np.array([0, 50]), np.array([0.7, 0.5]), np.array([0.5, 0.75]))
+    x, y = w.dataset_data()["accuracy"]
+    assert list(x) == [0, 50] and list(y) == [50.0, 75.0]
+    assert "dots: all samples (evaluation mode)" in w.legend_texts()
+    w.set_dataset(None)
+    assert "dots: all samples (evaluation mode)" not in w.legend_texts()

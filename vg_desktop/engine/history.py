@@ -42,8 +42,31 @@ class RunHistory:
         # to 1 s here).
         self._layers = {f: np.empty((self.capacity, depth + 1)) for f in FIELDS_PER_LAYER}
 
+        # Whole-dataset evaluations (a few a second, at steps of their own): their own series,
+        # thinned the same way (every other row kept once full).
+        self._dataset = np.zeros((0, 3))  # rows (step, loss, accuracy)
+
     def __len__(self) -> int:
         return self._n
+
+    def append_dataset(self, step: int, loss: float, accuracy: float) -> None:
+        """Record a whole-dataset evaluation (evaluation mode) taken at ``step``."""
+        rows = self._dataset
+        if len(rows) >= self.capacity:
+            rows = rows[::2]
+        self._dataset = np.concatenate([rows, [[step, loss, accuracy]]])
+
+    @property
+    def dataset_steps(self) -> np.ndarray:
+        return self._dataset[:, 0]
+
+    @property
+    def dataset_loss(self) -> np.ndarray:
+        return self._dataset[:, 1]
+
+    @property
+    def dataset_accuracy(self) -> np.ndarray:
+        return self._dataset[:, 2]
 
     def append(self, step: int, loss: float, accuracy: float, **layers: np.ndarray) -> None:
         """Record one step (skipped unless it falls on the current stride)."""
@@ -109,6 +132,7 @@ class RunHistory:
                 )
 
     def clear(self) -> None:
+        self._dataset = np.zeros((0, 3))
         self._n = 0
         self.stride = 1
         self._first = None

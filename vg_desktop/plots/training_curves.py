@@ -164,6 +164,16 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         self._loss_b = _Curve(self.loss_plot)
         self._acc_a = _Curve(self.accuracy_plot)
         self._acc_b = _Curve(self.accuracy_plot)
+        # The whole dataset in evaluation mode, a few evaluations a second: dots on a thin line.
+        self._dataset = {
+            (run, name): pg.PlotDataItem(connect="finite")
+            for run in ("a", "b")
+            for name in ("loss", "accuracy")
+        }
+        for (_, name), item in self._dataset.items():
+            item.setZValue(5)
+            (self.loss_plot if name == "loss" else self.accuracy_plot).addItem(item)
+        self._has_dataset = False
         self._chance_line = pg.InfiniteLine(angle=0, movable=False)
         self.accuracy_plot.addItem(self._chance_line, ignoreBounds=True)
         self._chance_line.setVisible(False)
@@ -185,6 +195,13 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             curve.style(theme.run_a, theme.line_width, dashed=False)
         for curve in (self._loss_b, self._acc_b):
             curve.style(theme.run_b, theme.line_width, dashed=True)
+        for (run, _), item in self._dataset.items():
+            color = theme.run_a if run == "a" else theme.run_b
+            item.setPen(pg.mkPen(theme.foreground, width=1.0))
+            item.setSymbol("o" if run == "a" else "s")
+            item.setSymbolSize(5)
+            item.setSymbolBrush(pg.mkBrush(color))
+            item.setSymbolPen(pg.mkPen(theme.foreground, width=1.0))
         self._chance_line.setPen(pg.mkPen(theme.foreground, width=1.5, style=Qt.PenStyle.DotLine))
         ticks = QFontMetricsF(theme.font(theme.tick_font_pt)).horizontalAdvance("2.5e+07")
         title = QFontMetricsF(theme.font(theme.axis_font_pt)).height()
@@ -202,6 +219,37 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         if has_data != self._has_data:
             self._has_data = has_data
             self._rebuild_legend()
+
+    def set_dataset(
+        self,
+        steps: np.ndarray | None,
+        loss: np.ndarray | None = None,
+        accuracy: np.ndarray | None = None,
+        run: str = "a",
+    ) -> None:
+        """The whole dataset's loss and accuracy (evaluation mode) at the steps they were
+        taken, for run "a" or "b"; None removes them."""
+        for name, values, scale in (("loss", loss, 1.0), ("accuracy", accuracy, 100.0)):
+            item = self._dataset[(run, name)]
+            if steps is None or values is None or len(steps) == 0:
+                item.setData([], [])
+            else:
+                item.setData(*_clean(steps, values, scale))
+        has = any(
+            item.getData()[0] is not None and len(item.getData()[0]) > 0
+            for item in self._dataset.values()
+        )
+        if has != self._has_dataset:
+            self._has_dataset = has
+            self._rebuild_legend()
+
+    def dataset_data(self, run: str = "a") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The drawn whole-dataset (x, y) of 'loss' and 'accuracy' (in %) of a run."""
+        out = {}
+        for name in ("loss", "accuracy"):
+            x, y = self._dataset[(run, name)].getData()
+            out[name] = (np.zeros(0) if x is None else x, np.zeros(0) if y is None else y)
+        return out
 
     def set_history_b(
         self,
@@ -246,7 +294,9 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         """Empty both plots (for a new run)."""
         for curve in (self._loss_a, self._loss_b, self._acc_a, self._acc_b):
             curve.clear()
-        self._has_b = self._has_data = False
+        for item in self._dataset.values():
+            item.setData([], [])
+        self._has_b = self._has_data = self._has_dataset = False
         self._rebuild_legend()
         self._fit_loss_range()
 
@@ -310,7 +360,14 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
                 self._legend,
                 Swatch(self._thin_and_thick(), size),
                 "thin: each step (one minibatch) · thick: moving average",
-                "thick: average",
+                "lines: per batch",
+            )
+        if self._has_dataset:
+            add_entry(
+                self._legend,
+                Swatch(self._dot(), size),
+                "dots: all samples (evaluation mode)",
+                "dots: all samples",
             )
         if self._chance is not None:
             add_entry(
@@ -319,6 +376,18 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
                 f"accuracy of guessing ({100 * self._chance:.0f} %)",
                 "guessing",
             )
+
+    def _dot(self):
+        t = self._theme
+
+        def draw(p: QPainter, r: QRectF) -> None:
+            p.setPen(pg.mkPen(t.foreground, width=1.0))
+            y = r.center().y()
+            p.drawLine(QPointF(r.left(), y), QPointF(r.right(), y))
+            p.setBrush(pg.mkBrush(t.run_a))
+            p.drawEllipse(r.center(), 3.5, 3.5)
+
+        return draw
 
     def _line(self, color: str, style: Qt.PenStyle, width: float | None = None):
         width = self._theme.line_width if width is None else width
