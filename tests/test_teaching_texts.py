@@ -149,3 +149,18 @@ def test_pre_activation_bars_are_the_stream_from_layer_2_on():
     assert "from layer 2 on) is exactly the gradient the shortcut carries" in flat(step.text)
     stats = TrainingRun(step.settings).probe()
     np.testing.assert_allclose(stats.signal_grad_norms[1:], stats.stream_grad_norms[1:], rtol=1e-12)
+
+
+def test_glorot_normalized_question_states_the_factor_between_a_and_b():
+    """Classic papers, Glorot & Bengio B, its question: 1.7 times larger weights change layer 1's
+    ‖∂L/∂z‖ (relative to the last layer's) by a factor of tens of thousands (measured 2.6e4)."""
+    classics = load_lesson(builtin_lessons()[1])
+    steps = {s.id: s for s in classics.steps}
+    question = flat(steps["glorot-normalized"].question)
+    assert "only 1.7 times larger" in question and f"{1 / 0.577:.1f}" == "1.7"
+    assert "by a factor of tens of thousands" in question
+    ratios = []
+    for step_id in ("glorot-standard", "glorot-normalized"):
+        g = TrainingRun(steps[step_id].settings).probe().signal_grad_norms
+        ratios.append(g[0] / g[-1])
+    assert 1e4 < ratios[1] / ratios[0] < 1e5

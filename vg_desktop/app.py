@@ -367,9 +367,10 @@ class MainWindow(QMainWindow):
         self.layer_info.setAccessibleName("Layer statistics")
         self.layer_info.setWordWrap(True)
         self.layer_info.setToolTip(
-            "Mean f′: the average factor this layer's activation "
-            "multiplies the gradient by. Saturated: units where |f′| is "
-            "below 10 % of its maximum (dead, for ReLU)."
+            "Mean f′: the average slope under the histogram. RMS f′ (√mean f′²): the factor "
+            "the gradient's norm pays at this layer. Saturated: the share of this batch's "
+            "pre-activations where |f′| is below 10 % of its maximum (for ReLU: inactive, "
+            "u ≤ 0, for these inputs; units dead on every sample are counted on the next line)."
         )
         av.addWidget(self.layer_info)
         self.activation_plot.set_info_in_plot(False)
