@@ -18,6 +18,7 @@ import pytest
 
 from vg_desktop import health
 from vg_desktop.engine import ExperimentConfig, StepStats, TrainingRun
+from vg_desktop.findings import headline
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -69,6 +70,12 @@ def test_sigmoid_default_network_loses_about_4_3x_per_layer_and_1e_12_at_layer_1
     per_layer = ratio ** (-1 / (DEFAULT.network.depth - 1))  # measured 4.31
     assert round(per_layer, 1) == 4.3
     assert round(math.log10(ratio)) == -12
+    # The headline above the bars, quoted in the README, for the same network before Play.
+    quoted = headline(stats.signal_grad_norms, "signal")
+    assert (
+        quoted == "Layer 1 receives about 9 × 10⁻¹³ of the last hidden layer's gradient — vanishing"
+    )
+    say(f'before Play: "{quoted}"')
     # "at least 4" from the activation alone: every layer's RMS sigmoid' is below 0.25.
     say("each layer's activation divides the gradient by at least 4")
     assert np.all(stats.mean_derivatives <= 0.25)
