@@ -135,17 +135,13 @@ def _weight_change_smoothness(s: StepStats, run: TrainingRun, layer: int | None)
     return float(np.mean(values)) if values else math.nan
 
 
-FEATURE_PROBE = 256  # training inputs on which a layer's unit outputs are compared
-
-
 def _feature_change(s: StepStats, run: TrainingRun, layer: int | None) -> float:
-    """Largest |a_l(now) − a_l(step 0)| over the first training inputs and all units: how much
+    """Largest |a_l(now) − a_l(step 0)| over all training inputs and units: how much
     what the layer computes (the Layer features view) has changed since the network was built."""
     net = run.network
     initial = Network(net.config, n_inputs=net.n_inputs, n_classes=net.n_classes)
-    probe = run.x[:FEATURE_PROBE]
     return float(
-        np.max(np.abs(net.unit_outputs(probe, layer) - initial.unit_outputs(probe, layer)))
+        np.max(np.abs(net.unit_outputs(run.x, layer) - initial.unit_outputs(run.x, layer)))
     )
 
 
@@ -185,7 +181,7 @@ MEASURES: dict[str, MeasureSpec] = {
     ),
     "weight_layer": MeasureSpec(_per_layer("weight_grad_norms"), True, "‖∂L/∂W‖ of a layer"),
     "update_ratio_layer": MeasureSpec(
-        _per_layer("update_ratios"), True, "‖ΔW‖ / ‖W‖ of one SGD step at a layer"
+        _per_layer("update_ratios"), True, "‖ΔW‖ / ‖W‖ of one training step at a layer"
     ),
     "mean_derivative_layer": MeasureSpec(
         _per_layer("mean_derivatives"), True, "mean f′ under a layer's histogram"
@@ -203,7 +199,9 @@ MEASURES: dict[str, MeasureSpec] = {
         _all_layers("mean_derivatives", np.mean), False, "mean f′ averaged over all hidden layers"
     ),
     "saturated_fraction_layer": MeasureSpec(
-        _per_layer("saturated_fractions"), True, "share of a layer's units saturated (ReLU: u ≤ 0)"
+        _per_layer("saturated_fractions"),
+        True,
+        "share of a layer's pre-activations saturated (ReLU: u ≤ 0)",
     ),
     "saturated_fraction_max": MeasureSpec(
         _all_layers("saturated_fractions", np.max), False, "largest saturated share of any layer"
