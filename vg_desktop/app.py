@@ -519,6 +519,18 @@ class MainWindow(QMainWindow):
         )
         file_menu.addSeparator()
         self.export_action = self._action("&Export…", self.export_dialog, ["Ctrl+E"], file_menu)
+        self.import_points_action = self._action(
+            "&Import Points…", self.import_points_dialog, (), file_menu
+        )
+        self.import_points_action.setToolTip(
+            "Train on your own 2-D points: a CSV of x1, x2, label (2-8 classes, 4-100,000 points)"
+        )
+        self.export_points_action = self._action(
+            "Export &Points…", self.export_points_dialog, (), file_menu
+        )
+        self.export_points_action.setToolTip(
+            "Save the 2-D points the edited run trains on as CSV (x1, x2, label)"
+        )
         file_menu.addSeparator()
         self.quit_action = self._action(
             "&Quit", self.close, ["Ctrl+Q"], file_menu
@@ -1104,6 +1116,16 @@ class MainWindow(QMainWindow):
 
         files.export_dialog(self)
 
+    def import_points_dialog(self) -> None:
+        from . import points_io
+
+        points_io.import_points_dialog(self)
+
+    def export_points_dialog(self) -> None:
+        from . import points_io
+
+        points_io.export_points_dialog(self)
+
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.settings.recent_files()
@@ -1303,7 +1325,9 @@ class MainWindow(QMainWindow):
             if images:
                 self.digits_view.set_data(snap.data_x, snap.data_y)
             else:
-                self.dataset_plot.set_data(snap.data_x, snap.data_y)
+                points = snap.config.data.points
+                names = points.class_names if points is not None else None
+                self.dataset_plot.set_data(snap.data_x, snap.data_y, names)
         if images:
             if snap.test is not None and snap.test is not self._decision_shown:
                 self._decision_shown = snap.test

@@ -26,6 +26,7 @@ from .engine import (
     NORMALIZATIONS,
     OPTIMIZERS,
     RESIDUAL_FORMS,
+    CustomPoints,
     DataConfig,
     ExperimentConfig,
     ExperimentFileError,
@@ -36,6 +37,8 @@ from .engine import (
     TrainingRun,
     load_experiment,
 )
+from .engine.config import CUSTOM_DATASET
+from .engine.points_csv import load_points_csv
 
 CSV_HEADER = [
     "step",
@@ -101,9 +104,17 @@ def build_parser() -> argparse.ArgumentParser:
     data = p.add_argument_group("data")
     data.add_argument(
         "--dataset",
-        choices=DATASETS,
+        choices=[name for name in DATASETS if name != CUSTOM_DATASET],
         help="digits: the 1,797 shipped 8x8 handwritten digits (64 inputs, 10 classes, "
-        "n // 5 held out for testing)",
+        "n // 5 held out for testing); sine: classes above and below x2 = sin(pi x1); "
+        "checkerboard: a 4x4 board",
+    )
+    data.add_argument(
+        "--points",
+        type=Path,
+        metavar="FILE.csv",
+        help="train on your own 2-D points: a CSV of x1, x2, label (header optional; comma, "
+        "semicolon or tab; 2-8 classes, 4-100,000 points); the batch size shrinks to fit",
     )
     data.add_argument("--samples", type=int, dest="n_samples")
     data.add_argument("--noise", type=float)
@@ -153,11 +164,22 @@ def config_from_args(args: argparse.Namespace) -> ExperimentConfig:
         return replace(section, **values)
 
     data = base.data
+    if args.dataset is not None and args.points is not None:
+        raise ValueError("--dataset and --points both choose the data: give one")
     if args.dataset is not None:  # the digits bring their own size, classes and noise
         data = data.with_dataset(args.dataset)
+    if args.points is not None:
+        try:
+            x, y, names = load_points_csv(args.points)
+        except ValueError as exc:
+            raise ValueError(f"cannot use {args.points}: {exc}") from None
+        data = DataConfig.custom(CustomPoints(x, y, names), seed=data.seed)
+        if args.batch_size is None:
+            fitted = min(base.train.batch_size, len(y))
+            base = replace(base, train=replace(base.train, batch_size=fitted))
     return ExperimentConfig(
         network=merged(base.network, NetworkConfig),
-        data=merged(data, DataConfig, {"name": "dataset", "seed": "data_seed"}),
+        data=merged(data, DataConfig, {"name": "dataset", "seed": "data_seed", "points": ""}),
         train=merged(base.train, TrainConfig),
     )
 

@@ -557,7 +557,10 @@ def lesson_from_dict(data: object) -> Lesson:
 
 
 def _settings_to_dict(config: ExperimentConfig) -> dict:
-    return {section: dict(values) for section, values in config.to_dict().items()}
+    document = {section: dict(values) for section, values in config.to_dict().items()}
+    if document["data"]["points"] is None:  # lessons use the built-in datasets
+        del document["data"]["points"]
+    return document
 
 
 def _expectation_to_dict(e: Expectation) -> dict:

@@ -14,13 +14,20 @@ import shutil
 import stat
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
-from .engine import ExperimentConfig
+from .engine import DataConfig, ExperimentConfig
 from .engine.bounded_read import FileTooLarge, read_bounded
-from .engine.experiment import experiment_from_dict, experiment_to_dict
+from .engine.experiment import (
+    ExperimentFileError,
+    experiment_from_dict,
+    experiment_to_dict,
+    load_experiment,
+)
+from .engine.experiment import save_experiment as save_experiment_file
 
 log = logging.getLogger(__name__)
 MAX_RECENT = 8
@@ -116,7 +123,25 @@ class SettingsStore:
         log.warning(message)
 
     # ---------------------------------------------------------------- experiment
+    def _points_file(self) -> Path:
+        """Where the last experiment goes when it holds a teacher's own points (up to ~5 MB,
+        too much for a settings file): an experiment file beside the settings."""
+        store = Path(self.settings.fileName() or "vg-desktop")
+        folder = store.parent
+        if not folder.is_dir():  # a registry path (Windows)
+            folder = Path(
+                QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+            )
+        return folder / f"{store.stem or 'vg-desktop'}-last-points.vgx"
+
     def last_experiment(self) -> ExperimentConfig | None:
+        file = self.settings.value("experiment/last_file")
+        if file is not None:
+            try:
+                return load_experiment(str(file))
+            except ExperimentFileError as exc:
+                self._warn(f"the remembered points could not be read and were dropped ({exc})")
+                self.settings.remove("experiment/last_file")
         raw = self.settings.value("experiment/last")
         if raw is None:
             return None
@@ -128,6 +153,20 @@ class SettingsStore:
             return None
 
     def save_experiment(self, config: ExperimentConfig) -> None:
+        if config.data.points is not None:
+            path = self._points_file()
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                save_experiment_file(config, path)
+            except OSError as exc:
+                self._warn(f"your points could not be remembered ({exc.strerror or exc})")
+            else:
+                self.settings.setValue("experiment/last_file", str(path))
+                self.settings.remove("experiment/last")
+                return
+            # At least the rest of the settings, on the default data (batch sizes fit 512).
+            config = replace(config, data=DataConfig(seed=config.data.seed))
+        self.settings.remove("experiment/last_file")
         self.settings.setValue("experiment/last", json.dumps(experiment_to_dict(config)))
 
     # ---------------------------------------------------------------- recent files

@@ -370,4 +370,12 @@ class ExperimentConfig:
             )
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Plain JSON-ready values (custom points as ``{"class_names", "rows"}``)."""
+        document = asdict(self)
+        points = self.data.points
+        if points is not None:
+            document["data"]["points"] = {
+                "class_names": list(points.class_names),
+                "rows": points.rows(),
+            }
+        return document

@@ -86,6 +86,7 @@ class DatasetPlot(pg.PlotWidget):
         self._vb: pg.ViewBox = self._pi.getViewBox()
         self._theme = theme
         self._n_classes = 0
+        self._names: tuple[str, ...] | None = None
         self._x = np.zeros((0, 2))
         self._y = np.zeros(0, dtype=np.intp)
         self._grid: DecisionGrid | None = None
@@ -123,16 +124,20 @@ class DatasetPlot(pg.PlotWidget):
         if self._grid is not None:
             self.show_decision(self._grid)
 
-    def set_data(self, x: np.ndarray, y: np.ndarray) -> None:
-        """The points (n, 2) and their integer class labels (n,)."""
+    def set_data(
+        self, x: np.ndarray, y: np.ndarray, class_names: tuple[str, ...] | None = None
+    ) -> None:
+        """The points (n, 2), their integer class labels (n,), and the classes' names for the
+        legend (a teacher's own points; None: "class 1", "class 2", ...)."""
         x = np.asarray(x, dtype=np.float64).reshape(-1, 2)
         y = np.asarray(y).astype(np.intp).ravel()
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} points but y has {len(y)} labels")
-        if np.array_equal(x, self._x) and np.array_equal(y, self._y):
+        names = tuple(class_names) if class_names is not None else None
+        if np.array_equal(x, self._x) and np.array_equal(y, self._y) and names == self._names:
             return  # the same dataset, sent again with every snapshot: nothing to redraw
-        self._x, self._y = x, y
-        self._n_classes = int(y.max()) + 1 if y.size else 0
+        self._x, self._y, self._names = x, y, names
+        self._n_classes = max(int(y.max()) + 1 if y.size else 0, len(names or ()))
         self._redraw_points()
         if x.size and self._grid_rect is None:
             lo, hi = x.min(axis=0) - GRID_MARGIN, x.max(axis=0) + GRID_MARGIN
@@ -161,6 +166,13 @@ class DatasetPlot(pg.PlotWidget):
             # Show exactly the evaluated area: the regions fill the view, which stays still.
             self._grid_rect = rect
             self._vb.setRange(rect=rect, padding=0)
+
+    def class_labels(self) -> list[str]:
+        """The classes as the legend names them, in class order."""
+        return [
+            self._names[k] if self._names is not None else f"class {k + 1}"
+            for k in range(self._n_classes)
+        ]
 
     def decision_image(self) -> np.ndarray | None:
         """The RGBA (ny, nx, 4) image of the decision regions, or None."""
@@ -206,7 +218,7 @@ class DatasetPlot(pg.PlotWidget):
                     self._symbol_swatch(k, max(symbol_size, round(swatch_size(t) * 0.6))),
                     swatch_size(t),
                 ),
-                f"class {k + 1}",
+                self.class_labels()[k],
             )
         if self._n_classes:
             add_entry(
