@@ -104,7 +104,8 @@ ADVANCED = (
 TOOLTIPS = {
     "Depth": "Number of hidden layers. On its way back the gradient is multiplied, layer by "
     "layer, by the activation's slope and the weights' gain. Sigmoid's slope is at most 0.25, so "
-    "with weights of gain about 1 (Xavier) each sigmoid layer divides it by at least 4: more "
+    "each sigmoid divides it by at least 4, and weights of gain about 1 (Xavier) do not make "
+    "up for it: more "
     "layers make the gradient reaching the first layers exponentially smaller.",
     "Width": "Units per hidden layer. Outcomes depend on width too: with N(0, 1) weights, sigmoid "
     "vanishes at width 16 but explodes at width 256.",
