@@ -772,6 +772,8 @@ class Network:
             grad_norms = self._weight_norms(self._g_blocks)
             if learning_rate is None:
                 ratios = np.full(self.config.depth + 1, np.nan)
+            elif optimizer == "sgd" and momentum <= 0 and weight_decay == 0 and clip_norm is None:
+                ratios = self._ratios(learning_rate, grad_norms, weight_norms)  # no copy needed
             else:
                 state = self._optimizer
                 if state is None or state.kind != optimizer:
