@@ -79,6 +79,11 @@ def _weight_ratio(s: StepStats, run: TrainingRun, layer: int | None) -> float:
     return _ratio(s.weight_grad_norms[0], s.weight_grad_norms[s.depth - 1])
 
 
+def _update_ratio_to_last(s: StepStats, run: TrainingRun, layer: int | None) -> float:
+    # update_ratios ends with the output layer; compare with the last *hidden* layer.
+    return _ratio(s.update_ratios[layer - 1], s.update_ratios[s.depth - 1])
+
+
 def _per_layer(attr: str) -> Callable[[StepStats, TrainingRun, int | None], float]:
     def measure(s: StepStats, run: TrainingRun, layer: int | None) -> float:
         return float(getattr(s, attr)[layer - 1])
@@ -182,6 +187,11 @@ MEASURES: dict[str, MeasureSpec] = {
     "weight_layer": MeasureSpec(_per_layer("weight_grad_norms"), True, "‖∂L/∂W‖ of a layer"),
     "update_ratio_layer": MeasureSpec(
         _per_layer("update_ratios"), True, "‖ΔW‖ / ‖W‖ of one training step at a layer"
+    ),
+    "update_ratio_to_last_layer": MeasureSpec(
+        _update_ratio_to_last,
+        True,
+        "a layer's ‖ΔW‖ / ‖W‖ divided by that of the last hidden layer",
     ),
     "mean_derivative_layer": MeasureSpec(
         _per_layer("mean_derivatives"), True, "mean f′ under a layer's histogram"
