@@ -6,7 +6,7 @@ Run from the repository root::
     python -m benchmarks.engine --quick    # a small subset, under a minute
     python -m benchmarks.engine --full     # the whole grid, more and longer rounds
 
-It prints three tables and writes them to ``benchmarks/results/engine.json``:
+It prints four tables and writes them to ``benchmarks/results/engine.json``:
 
 1. the BLAS configuration NumPy runs with (threadpoolctl, when installed; the OPENBLAS_* and
    *_NUM_THREADS environment variables that are set);
@@ -28,6 +28,9 @@ It prints three tables and writes them to ``benchmarks/results/engine.json``:
    * ``lean``: our same step without the per-layer statistics (``Network.train_step_lean``,
      the same parameters after it, bit for bit) — the work PyTorch's step does, and how the app
      trains the steps whose statistics nobody will see; ``lean/torch`` in the same rounds.
+
+4. optimizers: the same step with SGD, RMSprop and Adam (full and lean), depth 100, and each
+   one's cost relative to SGD's step (target for Adam at depth 100: at most 1.3x).
 
 BLAS threads are as in the app (``vg_desktop.limit_blas_threads``): one, unless
 OPENBLAS_NUM_THREADS, OMP_NUM_THREADS or MKL_NUM_THREADS is set; ``--threads N`` overrides.
@@ -520,6 +523,48 @@ def measure_case(
     return result
 
 
+OPTIMIZER_CASES = [TARGET_CASE, Case("plain", "float32", 100, 64, 64)]
+OPTIMIZER_LEARNING_RATE = 0.01  # Adam's and RMSprop's usual scale; the cost does not depend on it
+
+
+def measure_optimizers(case: Case, settings: Settings) -> dict:
+    """Steps/s of the same network with SGD, RMSprop and Adam (full and lean steps), timed in
+    alternating rounds; ``cost_over_sgd`` is the median per-round ratio of step times."""
+    x, y = make_dataset("spiral", n=case.batch, noise=0.1, seed=0)
+    steppers = {}
+    for optimizer in ("sgd", "rmsprop", "adam"):
+        for lean in (False, True):
+            net = Network(case.config(), n_inputs=2, n_classes=2)
+            method = net.train_step_lean if lean else net.train_step
+
+            def step(method=method, optimizer=optimizer):
+                return method(x, y, OPTIMIZER_LEARNING_RATE, optimizer=optimizer)
+
+            steppers[f"{optimizer}{' lean' if lean else ''}"] = step
+    for step in steppers.values():
+        for _ in range(settings.warmup_steps):
+            step()
+    rates: dict[str, list[float]] = {name: [] for name in steppers}
+    order = list(steppers)
+    for round_index in range(settings.rounds):
+        shift = round_index % len(order)
+        for name in order[shift:] + order[:shift]:
+            rates[name].append(
+                steps_per_second(steppers[name], settings.min_time, settings.min_steps)
+            )
+    result = {"case": asdict(case), "name": case.name, "learning_rate": OPTIMIZER_LEARNING_RATE}
+    for name, values in rates.items():
+        base = "sgd lean" if name.endswith("lean") else "sgd"
+        result[name] = {
+            "steps_per_s": statistics.median(values),
+            "rounds": values,
+            "cost_over_sgd": statistics.median(
+                [b / a for a, b in zip(values, rates[base], strict=True)]
+            ),
+        }
+    return result
+
+
 def measure_headless(settings: Settings) -> dict:
     """The issue's headless target: TrainingRun.step (minibatch draw included), depth 100,
     width 32, batch 64, float64, plain sigmoid; at least 300 steps per second."""
@@ -690,6 +735,21 @@ def main(argv: list[str] | None = None) -> int:
         result["fraction_of_ceiling"] = result["ours_steps_per_s"] / ceiling
         print_row(result, contestants)
         results.append(result)
+    print(
+        f"\n== Optimizers ({args.clock} clock): the same step with SGD, RMSprop and Adam, lr "
+        f"{OPTIMIZER_LEARNING_RATE}; cost = step time / SGD's step time (median of rounds)"
+    )
+    print(f"{'case':34} {'optimizer':>12} {'steps/s':>10} {'cost/SGD':>9}")
+    optimizer_results = []
+    for case in OPTIMIZER_CASES:
+        result = measure_optimizers(case, settings)
+        optimizer_results.append(result)
+        for name in ("sgd", "rmsprop", "adam", "sgd lean", "rmsprop lean", "adam lean"):
+            row = result[name]
+            print(
+                f"{case.name:34} {name:>12} {row['steps_per_s']:10.1f} {row['cost_over_sgd']:9.2f}",
+                flush=True,
+            )
     headless = measure_headless(settings)
     print(
         f"\nheadless target, TrainingRun.step, {TARGET_CASE.name}: "
@@ -714,6 +774,7 @@ def main(argv: list[str] | None = None) -> int:
         ],
         "results": results,
         "headless_target": headless,
+        "optimizers": optimizer_results,
         "torch_flush_denormal": args.torch_flush_denormal,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
