@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from . import APP_NAME, ORG_NAME, __version__
 from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, scaled_theme
+from .drawing import DrawBar, PointsDrawing
 from .engine import ExperimentConfig, chain_rule_model_note
 from .engine.config import IMAGE_DATASETS
 from .findings import headline
@@ -194,6 +195,7 @@ class MainWindow(QMainWindow):
         self._retiring: list[RunSlot] = []  # runs B turned off whose process is still ending
         self._build_views()
         self._build_menus()
+        self.drawing = PointsDrawing(self, self.draw_bar, self.dataset_plot)
         self._build_status()
         self._connect()
         self.resize(QSize(1440, 900))
@@ -285,6 +287,14 @@ class MainWindow(QMainWindow):
         self.data_stack = QStackedWidget()
         self.data_stack.addWidget(self.dataset_plot)
         self.data_stack.addWidget(self.digits_view)
+        # Above the 2-D data: draw your own points (issue 14; drawing.py does the edits).
+        self.draw_bar = DrawBar()
+        self.data_panel = QWidget()
+        data_box = QVBoxLayout(self.data_panel)
+        data_box.setContentsMargins(0, 0, 0, 0)
+        data_box.setSpacing(0)
+        data_box.addWidget(self.draw_bar)
+        data_box.addWidget(self.data_stack, 1)
 
         # Central view: the gradient bars with their own small toolbar.
         self.quantity = QComboBox()
@@ -443,7 +453,7 @@ class MainWindow(QMainWindow):
         self._add_dock(
             "dataset",
             DATA_DOCK_TITLES[False],
-            self.data_stack,
+            self.data_panel,
             Qt.DockWidgetArea.BottomDockWidgetArea,
         )
         self.splitDockWidget(self.docks["curves"], self.docks["heatmap"], Qt.Orientation.Horizontal)
@@ -1334,6 +1344,9 @@ class MainWindow(QMainWindow):
         if self._dataset_key != (shown.name, snap.run_id):
             self._dataset_key = (shown.name, snap.run_id)
             self.data_stack.setCurrentWidget(self.digits_view if images else self.dataset_plot)
+            self.draw_bar.setVisible(not images)
+            if images:
+                self.draw_bar.toggle.setChecked(False)
             self.docks["dataset"].setWindowTitle(DATA_DOCK_TITLES[images])
             self._update_run_labels()  # A/B: the title names the run it shows
             if images:

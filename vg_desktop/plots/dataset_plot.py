@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QPainter
 
 from ..snapshot import DecisionGrid
@@ -70,8 +70,19 @@ def point_size(theme: Theme) -> int:
     return max(6, round(theme.tick_font_pt * 0.5))
 
 
+STROKE_SPACING_PX = 14  # a drag paints a point every this many pixels
+
+
 class DatasetPlot(pg.PlotWidget):
-    """Scatter of the 2-D data by class, over the network's decision regions."""
+    """Scatter of the 2-D data by class, over the network's decision regions.
+
+    In drawing mode (:meth:`set_drawing`) a left click or drag emits ``pointsDrawn`` with the
+    points in data coordinates (a drag: one every STROKE_SPACING_PX pixels, one stroke), and a
+    right click emits ``removeRequested`` with where it was; the window decides what they do.
+    """
+
+    pointsDrawn = Signal(object)  # (k, 2) float64
+    removeRequested = Signal(float, float)
 
     def __init__(self, parent=None, theme: Theme = LIGHT) -> None:
         super().__init__(
@@ -105,6 +116,11 @@ class DatasetPlot(pg.PlotWidget):
         self._image.setZValue(-10)
         pi.addItem(self._image, ignoreBounds=True)
         self._scatters: list[pg.ScatterPlotItem] = []
+        self._drawing = False
+        self._stroke: list[QPointF] | None = None
+        self._stroke_item = pg.ScatterPlotItem(pxMode=True)  # the stroke until it is released
+        self._stroke_item.setZValue(10)
+        pi.addItem(self._stroke_item, ignoreBounds=True)
         self._legend = make_legend(theme, columns=5)
         put_legend_above(pi, self._legend)
         pi.setLabel("bottom", "x₁")
@@ -166,6 +182,70 @@ class DatasetPlot(pg.PlotWidget):
             # Show exactly the evaluated area: the regions fill the view, which stays still.
             self._grid_rect = rect
             self._vb.setRange(rect=rect, padding=0)
+
+    # ------------------------------------------------------------------ drawing
+    def set_drawing(self, on: bool) -> None:
+        self._drawing = on
+        self._stroke = None
+        self._stroke_item.clear()
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+
+    def is_drawing(self) -> bool:
+        return self._drawing
+
+    def data_point(self, pos: QPointF) -> tuple[float, float]:
+        """The data coordinates under the viewport position ``pos``."""
+        p = self._vb.mapSceneToView(self.mapToScene(pos.toPoint()))
+        return float(p.x()), float(p.y())
+
+    def view_point(self, x: float, y: float) -> QPoint:
+        """The viewport position of data point (x, y) (the inverse of :meth:`data_point`)."""
+        return self.mapFromScene(self._vb.mapViewToScene(QPointF(x, y)))
+
+    def mousePressEvent(self, ev) -> None:
+        if not self._drawing:
+            super().mousePressEvent(ev)
+            return
+        ev.accept()
+        if ev.button() == Qt.MouseButton.RightButton:
+            self.removeRequested.emit(*self.data_point(ev.position()))
+        elif ev.button() == Qt.MouseButton.LeftButton:
+            self._stroke = [ev.position()]
+            self._show_stroke()
+
+    def mouseMoveEvent(self, ev) -> None:
+        if not self._drawing:
+            super().mouseMoveEvent(ev)
+            return
+        ev.accept()
+        if self._stroke is not None and ev.buttons() & Qt.MouseButton.LeftButton:
+            last = self._stroke[-1]
+            step = ev.position() - last
+            if (step.x() ** 2 + step.y() ** 2) ** 0.5 >= STROKE_SPACING_PX:
+                self._stroke.append(ev.position())
+                self._show_stroke()
+
+    def mouseReleaseEvent(self, ev) -> None:
+        if not self._drawing:
+            super().mouseReleaseEvent(ev)
+            return
+        ev.accept()
+        if ev.button() == Qt.MouseButton.LeftButton and self._stroke:
+            points = np.array([self.data_point(p) for p in self._stroke], dtype=np.float64)
+            self._stroke = None
+            self._stroke_item.clear()
+            self.pointsDrawn.emit(points)
+
+    def _show_stroke(self) -> None:
+        xy = np.array([self.data_point(p) for p in self._stroke])
+        self._stroke_item.setData(
+            xy[:, 0],
+            xy[:, 1],
+            symbol="o",
+            size=point_size(self._theme),
+            brush=None,
+            pen=pg.mkPen(self._theme.foreground, width=1.5),
+        )
 
     def class_labels(self) -> list[str]:
         """The classes as the legend names them, in class order."""
