@@ -164,3 +164,24 @@ def test_glorot_normalized_question_states_the_factor_between_a_and_b():
         g = TrainingRun(steps[step_id].settings).probe().signal_grad_norms
         ratios.append(g[0] / g[-1])
     assert 1e4 < ratios[1] / ratios[0] < 1e5
+
+
+def test_optimizer_tooltip_states_the_step_rmsprop_and_adam_give():
+    """Adam's first step is about lr for a gradient well above ε, lr·g/ε far below it; RMSprop
+    (PyTorch's, no bias correction, average starting at 0) takes about 10 lr on its first."""
+    from vg_desktop.engine.optimizers import OPTIMIZER_EPS, OptimizerState
+
+    tip = flat(TOOLTIPS["Optimizer"])
+    assert "step of about the learning rate however small it is" in tip
+    assert "about 10 times it on the first step" in tip
+    assert "about learning rate × gradient / 1e-8" in tip and OPTIMIZER_EPS == 1e-8
+    lr, grad = 0.01, np.array([1e-3, 1e-6, 1e-12])
+    steps = {}
+    for kind in ("adam", "rmsprop"):
+        state = OptimizerState(kind, grad.size, np.float64)
+        direction, scale = state.direction(grad, np.ones(grad.size), lr, 0.0, 0.0, None)
+        steps[kind] = scale * direction / lr  # in units of the learning rate
+    np.testing.assert_allclose(steps["adam"][:2], 1.0, rtol=0.02)
+    np.testing.assert_allclose(steps["rmsprop"][:2], 10.0, rtol=0.1)
+    for kind in steps:  # far below ε: about lr·g/ε
+        np.testing.assert_allclose(steps[kind][2], grad[2] / OPTIMIZER_EPS, rtol=0.01)

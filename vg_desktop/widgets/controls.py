@@ -140,9 +140,10 @@ TOOLTIPS = {
     "Adam has its own (β₁ = 0.9); RMSprop runs without.",
     "Optimizer": "How a step turns the gradient into a weight change (as PyTorch's torch.optim). "
     "SGD moves each weight by the learning rate times its gradient, so a vanished gradient "
-    "gives a vanished step. RMSprop and Adam divide each weight's step by the root of its "
-    "recent squared gradients plus ε = 1e-8: a gradient well above 1e-8 gets a step of about "
-    "the learning rate however small it is, but one far below 1e-8 (layer 1 of a deep sigmoid "
+    "gives a vanished step. RMSprop and Adam (Kingma & Ba 2015) divide each weight's step by "
+    "the root of its recent squared gradients plus ε = 1e-8: a gradient well above 1e-8 gets a "
+    "step of about the learning rate however small it is (RMSprop, whose average starts at 0, "
+    "about 10 times it on the first step), but one far below 1e-8 (layer 1 of a deep sigmoid "
     "stack) gets about learning rate × gradient / 1e-8 and barely moves. Adam rescales a "
     "vanished gradient; it does not bring it back. A change keeps the weights and starts the "
     "optimizer's memory afresh.",
@@ -152,7 +153,8 @@ TOOLTIPS = {
     "shrinks it by learning rate × decay).",
     "Clip gradient norm": "Before each step, a gradient (all parameters together) longer than "
     "this is scaled down to this length (PyTorch's clip_grad_norm_); off: never. The standard "
-    "cure for exploding gradients: however large the gradient grows, the step stays bounded. It "
+    "cure for exploding gradients (Pascanu et al. 2013): however large the gradient grows, the "
+    "step stays bounded. It "
     "only ever shrinks a gradient, so it does nothing for a vanishing one.",
     "Batch size": "Samples per gradient step. Batch norm needs at least 3.",
     "Dataset": "The classification problem the network learns: a 2-D shape, or real 8×8 "
