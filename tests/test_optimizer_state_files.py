@@ -89,3 +89,54 @@ def test_encoding_refuses_optimizer_state_of_another_network():
     arrays["optimizer_exp_avg"] = np.zeros(7)
     with pytest.raises(ValueError, match="do not belong to these settings"):
         encode_weights(arrays, CONFIG)
+
+
+def _loop_snapshots(config, actions):
+    """Drive a TrainingLoop thread through ``actions`` (callables taking the loop, each followed
+    by waiting for the snapshot it causes); return the snapshot after each action."""
+    import threading
+
+    from vg_desktop.training_loop import TrainingLoop
+
+    snapshots, arrived = [], threading.Event()
+
+    def send(kind, *payload):
+        if kind == "snapshot":
+            snapshots.append(payload[0])
+            arrived.set()
+
+    loop = TrainingLoop(config, send)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    results = []
+    try:
+        assert arrived.wait(10)
+        for action, done in actions:
+            arrived.clear()
+            action(loop)
+            deadline = 100
+            while not (snapshots and done(snapshots[-1])) and deadline:
+                arrived.wait(0.1)
+                arrived.clear()
+                deadline -= 1
+            assert deadline, "the loop did not answer"
+            results.append(snapshots[-1])
+    finally:
+        loop.request_stop()
+        thread.join(10)
+    return results
+
+
+def test_reset_and_rebuild_start_the_optimizer_afresh():
+    """After five Adam steps, Reset: the next step is exactly a fresh network's first step
+    (Adam's bias correction and averages start over), as after a rebuild."""
+    fresh = TrainingRun(CONFIG).step()
+    actions = [(lambda loop: loop.request_step(), lambda s, n=n: s.step == n) for n in range(1, 6)]
+    actions += [
+        (lambda loop: loop.request_reset(), lambda s: s.step == 0 and s.run_id == 2),
+        (lambda loop: loop.request_step(), lambda s: s.step == 1 and s.run_id == 2),
+    ]
+    after = _loop_snapshots(CONFIG, actions)
+    fifth, first_after_reset = after[4], after[-1]
+    assert not np.array_equal(fifth.update_ratios, fresh.update_ratios)
+    np.testing.assert_array_equal(first_after_reset.update_ratios, fresh.update_ratios)
