@@ -1,6 +1,7 @@
 """Save screenshots of the main window for the README and for review.
 
     python tools/screenshots.py docs/screenshots
+    python tools/screenshots.py docs/screenshots --own-points   # only the drawn dataset
 
 For each scenario (the network the app opens with -- 20 sigmoid layers -- and the README's two
 cures of it: ReLU + He, sigmoid + batch norm) it trains a fixed number of steps and saves the
@@ -202,11 +203,89 @@ def inside_layers(out: Path, only: bool = False) -> None:
             Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
 
 
+OWN_POINTS_STEPS = 400
+
+
+def draw_stroke(window, points, class_index: int) -> None:
+    """One drag on the data view through the real mouse path (as a teacher draws)."""
+    from PySide6.QtCore import QPoint, Qt
+    from PySide6.QtTest import QTest
+
+    port = window.dataset_plot.viewport()
+    area = window.dataset_plot.plot_area()  # (x, y) are fractions of the data area
+    window.draw_bar.picker.setCurrentIndex(class_index)
+    pts = [
+        QPoint(round(area.left() + x * area.width()), round(area.top() + y * area.height()))
+        for x, y in points
+    ]
+    QTest.mousePress(port, Qt.MouseButton.LeftButton, pos=pts[0])
+    for p in pts[1:]:
+        QTest.mouseMove(port, p)
+    QTest.mouseRelease(port, Qt.MouseButton.LeftButton, pos=pts[-1])
+
+
+def own_points(out: Path) -> None:
+    """Issue 14: points drawn with the mouse (a ring around a blob, and two sine-shaped
+    strokes of a new third class) and the decision regions after OWN_POINTS_STEPS steps of a
+    4-layer ReLU + He network; the data dock and the whole window at 1280x720."""
+    import numpy as np
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(out / ".own-points-settings.ini")
+    net = replace(_APP_DEFAULT, depth=4, activation="relu", init="he")
+    window = MainWindow(config=replace(ExperimentConfig(), network=net))
+    try:
+        window.resize(1280, 720)
+        window.show()
+        window.bars.set_animated(False)
+        wait_until(app, lambda: window.frames_drawn > 0, 20, "first frame")
+        window.draw_bar.toggle.click()
+        window.draw_bar.clear.click()
+        t = np.linspace(0, 2 * np.pi, 60)
+        draw_stroke(window, np.c_[0.3 + 0.11 * np.cos(t), 0.55 + 0.3 * np.sin(t)], 0)
+        t = np.linspace(0, 2 * np.pi, 20)
+        draw_stroke(window, np.c_[0.3 + 0.035 * np.cos(t), 0.55 + 0.08 * np.sin(t)], 1)
+        x = np.linspace(0.55, 0.9, 40)
+        draw_stroke(window, np.c_[x, 0.25 + 0.15 * np.sin(x * 18)], 2)  # the "new" class
+        draw_stroke(window, np.c_[x, 0.75 + 0.15 * np.sin(x * 18)], 1)
+        window.controller.set_stop_conditions(OWN_POINTS_STEPS, None)
+        window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
+        window.play()
+        wait_until(
+            app,
+            lambda: (
+                window._latest is not None
+                and window._latest.config.data.name == "custom"
+                and window._latest.step >= OWN_POINTS_STEPS
+                and not window._latest.playing
+                and window._latest.decision is not None
+                and window._drawn is window._latest
+            ),
+            180,
+            f"{OWN_POINTS_STEPS} steps on the drawn points",
+        )
+        app.processEvents()
+        snap = window._latest
+        print(
+            f"own points: {snap.config.data.n_samples} points, step {snap.step}, "
+            f"batch accuracy {snap.accuracy:.3f}"
+        )
+        window.grab().save(str(out / "own-points-1280x720.png"))
+        window.docks["dataset"].grab().save(str(out / "own-points.png"))
+        print(out / "own-points.png")
+    finally:
+        window.close()
+        Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
     target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     if "--inside-layers" in sys.argv:  # only issue 13's views
         inside_layers(Path(sys.argv[1]))
+    elif "--own-points" in sys.argv:  # only issue 14's drawn dataset
+        own_points(Path(sys.argv[1]))
     else:
         main(target)
         classroom(target)
         inside_layers(target)
+        own_points(target)

@@ -117,6 +117,7 @@ class PointsDrawing(QObject):
         self.undo_stack: list[Drawn] = []
         self.redo_stack: list[Drawn] = []
         self._applied = None  # the DataConfig the last edit gave the run
+        self._wanted_batch: int | None = None
         bar.toggle.toggled.connect(self.set_drawing)
         bar.clear.clicked.connect(self.clear)
         bar.undo.clicked.connect(self.undo)
@@ -140,6 +141,8 @@ class PointsDrawing(QObject):
             self.undo_stack.clear()
             self.redo_stack.clear()
             self.state = Drawn.of(points_of(config))
+            # The batch size chosen before drawing: few points shrink it, more give it back.
+            self._wanted_batch = config.train.batch_size
         return self.state
 
     def set_drawing(self, on: bool) -> None:
@@ -166,7 +169,9 @@ class PointsDrawing(QObject):
         n = len(state.y)
         if n >= MIN_POINTS and len(state.class_names) >= CLASSES_RANGE[0]:
             config = with_points(
-                self.window.edited_run.config, CustomPoints(state.x, state.y, state.class_names)
+                self.window.edited_run.config,
+                CustomPoints(state.x, state.y, state.class_names),
+                self._wanted_batch,
             )
             self._applied = config.data
             self.window.apply_config(config)

@@ -19,10 +19,13 @@ from .files import show_error
 CSV_FILTER = "Points, CSV (*.csv *.tsv *.txt);;All files (*)"
 
 
-def with_points(config: ExperimentConfig, points: CustomPoints) -> ExperimentConfig:
-    """``config`` training on ``points`` (its seed kept; the batch shrunk to fit few points)."""
+def with_points(
+    config: ExperimentConfig, points: CustomPoints, batch_size: int | None = None
+) -> ExperimentConfig:
+    """``config`` training on ``points`` (its seed kept), with ``batch_size`` (default: the
+    config's) shrunk to fit few points."""
     data = DataConfig.custom(points, seed=config.data.seed)
-    batch = min(config.train.batch_size, data.n_train)
+    batch = min(batch_size or config.train.batch_size, data.n_train)
     return replace(config, data=data, train=replace(config.train, batch_size=batch))
 
 

@@ -137,6 +137,12 @@ def test_each_bad_input_names_its_line_and_problem(tmp_path, what, content, mess
     assert type(info.value) is ValueError
 
 
+def test_the_readme_example_message(tmp_path):
+    rows = "".join(f"{k},{k},{k % 2}\n" for k in range(6)) + "1,abc,0\n"
+    with pytest.raises(ValueError, match=r"^line 7: x2 is 'abc', not a number$"):
+        load_points_csv(write(tmp_path, rows))
+
+
 def test_too_many_points_names_the_first_line_past_the_limit(tmp_path):
     rows = "x1,x2,label\n" + "".join(f"{k},{k % 7},{k % 2}\n" for k in range(100_001))
     with pytest.raises(ValueError, match=r"^line 100002: more than 100,000 points"):

@@ -17,6 +17,12 @@ def start_drawing(window, qtbot):
     return window.dataset_plot
 
 
+def inside(plot, fx, fy) -> QPoint:
+    """The viewport point at fractions (fx, fy) of the plot's data area."""
+    area = plot.plot_area()
+    return QPoint(round(area.left() + fx * area.width()), round(area.top() + fy * area.height()))
+
+
 def points(window):
     return window.run_a.config.data.points
 
@@ -29,7 +35,7 @@ def test_click_drag_remove_clear_undo_redo(window, qtbot):
 
     # a click adds one point of the chosen class, where the click was
     window.draw_bar.picker.setCurrentIndex(1)  # class 2
-    where = QPoint(port.width() // 2, port.height() // 3)
+    where = inside(plot, 0.5, 0.3)
     QTest.mouseClick(port, Qt.MouseButton.LeftButton, pos=where)
     after_click = points(window)
     assert window.run_a.config.data.name == "custom" and len(after_click) == 513
@@ -40,7 +46,7 @@ def test_click_drag_remove_clear_undo_redo(window, qtbot):
 
     # a drag paints a point every STROKE_SPACING_PX pixels, as one edit
     window.draw_bar.picker.setCurrentIndex(0)
-    start = QPoint(40, port.height() // 2)
+    start = inside(plot, 0.1, 0.5)
     QTest.mousePress(port, Qt.MouseButton.LeftButton, pos=start)
     for dx in range(0, 6 * STROKE_SPACING_PX + 1, 4):
         QTest.mouseMove(port, start + QPoint(dx, 0))
@@ -75,10 +81,15 @@ def test_click_drag_remove_clear_undo_redo(window, qtbot):
     # four clicks later it trains again, on just those points
     for k in range(4):
         window.draw_bar.picker.setCurrentIndex(k % 2)
-        QTest.mouseClick(port, Qt.MouseButton.LeftButton, pos=QPoint(50 + 40 * k, 60 + 30 * k))
+        QTest.mouseClick(port, Qt.MouseButton.LeftButton, pos=inside(plot, 0.2 * k, 0.2 * k))
     assert len(points(window)) == 4 and list(points(window).y) == [0, 1, 0, 1]
     assert window.run_a.config.train.batch_size == 4
-    window.draw_bar.undo.click()  # back to three: not enough, the plot shows them alone
+    for k in range(80):  # more points give the batch size chosen before drawing back
+        QTest.mouseClick(port, Qt.MouseButton.LeftButton, pos=inside(plot, k / 80, (k % 9) / 9))
+    assert window.run_a.config.train.batch_size == 64
+    window.draw_bar.undo.click()
+    for _ in range(80):
+        window.draw_bar.undo.click()
     assert window.dataset_plot._x.shape == (3, 2) and len(points(window)) == 4
 
 
@@ -91,10 +102,37 @@ def test_a_new_class_can_be_drawn(window, qtbot):
     picker = window.draw_bar.picker
     picker.setCurrentIndex(picker.count() - 1)
     assert picker.currentText() == "class 3 (new)"
-    QTest.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(80, 80))
+    QTest.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=inside(plot, 0.5, 0.5))
     assert points(window).class_names == ("class 1", "class 2", "class 3")
     assert window.run_a.config.data.n_classes == 3
     qtbot.waitUntil(lambda: window.dataset_plot.class_labels()[-1] == "class 3", timeout=10_000)
+
+
+def test_the_view_stays_still_while_drawing(window, qtbot):
+    plot = start_drawing(window, qtbot)
+    before = plot.viewRange()
+    QTest.mouseClick(plot.viewport(), Qt.MouseButton.LeftButton, pos=inside(plot, 0, 0))
+    snap_of = window.run_a.config.data
+    qtbot.waitUntil(
+        lambda: (
+            window.run_a.drawn is not None
+            and window.run_a.drawn.config.data == snap_of
+            and window.run_a.drawn.decision is not None
+        ),
+        timeout=10_000,
+    )
+    qtbot.wait(200)
+    np.testing.assert_allclose(plot.viewRange(), before)
+
+
+def test_clicks_on_the_legend_or_axes_add_nothing(window, qtbot):
+    plot = start_drawing(window, qtbot)
+    area = plot.plot_area()
+    before = window.run_a.config
+    port = plot.viewport()
+    for pos in (QPoint(round(area.center().x()), round(area.top()) - 5), QPoint(3, 3)):
+        QTest.mouseClick(port, Qt.MouseButton.LeftButton, pos=pos)
+    assert window.run_a.config == before
 
 
 def test_without_drawing_mode_clicks_change_nothing(window, qtbot):

@@ -155,7 +155,7 @@ class DatasetPlot(pg.PlotWidget):
         self._x, self._y, self._names = x, y, names
         self._n_classes = max(int(y.max()) + 1 if y.size else 0, len(names or ()))
         self._redraw_points()
-        if x.size and self._grid_rect is None:
+        if x.size and self._grid_rect is None and not self._drawing:
             lo, hi = x.min(axis=0) - GRID_MARGIN, x.max(axis=0) + GRID_MARGIN
             self._vb.setRange(xRange=(lo[0], hi[0]), yRange=(lo[1], hi[1]), padding=0)
 
@@ -179,12 +179,16 @@ class DatasetPlot(pg.PlotWidget):
         self._image.setImage(self._rgba, autoLevels=False)
         self._image.setRect(rect)
         if rect != self._grid_rect:
-            # Show exactly the evaluated area: the regions fill the view, which stays still.
+            # Show exactly the evaluated area: the regions fill the view, which stays still
+            # (while drawing it stays where the teacher draws, whatever the new extent).
             self._grid_rect = rect
-            self._vb.setRange(rect=rect, padding=0)
+            if not self._drawing:
+                self._vb.setRange(rect=rect, padding=0)
 
     # ------------------------------------------------------------------ drawing
     def set_drawing(self, on: bool) -> None:
+        if self._drawing and not on and self._grid_rect is not None:
+            self._vb.setRange(rect=self._grid_rect, padding=0)  # the view follows the data again
         self._drawing = on
         self._stroke = None
         self._stroke_item.clear()
@@ -202,11 +206,18 @@ class DatasetPlot(pg.PlotWidget):
         """The viewport position of data point (x, y) (the inverse of :meth:`data_point`)."""
         return self.mapFromScene(self._vb.mapViewToScene(QPointF(x, y)))
 
+    def plot_area(self) -> QRectF:
+        """The data area in viewport coordinates: where drawing happens (not on the legend or
+        the axes, which would put points outside the view)."""
+        return self.mapFromScene(self._vb.sceneBoundingRect()).boundingRect().toRectF()
+
     def mousePressEvent(self, ev) -> None:
         if not self._drawing:
             super().mousePressEvent(ev)
             return
         ev.accept()
+        if not self.plot_area().contains(ev.position()):
+            return
         if ev.button() == Qt.MouseButton.RightButton:
             self.removeRequested.emit(*self.data_point(ev.position()))
         elif ev.button() == Qt.MouseButton.LeftButton:
@@ -221,7 +232,8 @@ class DatasetPlot(pg.PlotWidget):
         if self._stroke is not None and ev.buttons() & Qt.MouseButton.LeftButton:
             last = self._stroke[-1]
             step = ev.position() - last
-            if (step.x() ** 2 + step.y() ** 2) ** 0.5 >= STROKE_SPACING_PX:
+            far = (step.x() ** 2 + step.y() ** 2) ** 0.5 >= STROKE_SPACING_PX
+            if far and self.plot_area().contains(ev.position()):
                 self._stroke.append(ev.position())
                 self._show_stroke()
 
