@@ -196,6 +196,10 @@ class GradientHeatmap(pg.PlotWidget):
 
     # ------------------------------------------------------------------ internals
     def _colorbar_label(self) -> str:
+        if self._quantity == "distance":
+            # Too long with the suffix for a short heatmap (clipped at 1280x720); the ticks,
+            # powers of ten, already say the scale is logarithmic.
+            return COLORBAR_LABELS["distance"]
         return f"{COLORBAR_LABELS[self._quantity]} (log₁₀)"
 
     def _update_colorbar_ticks(self) -> None:
