@@ -391,3 +391,47 @@ def test_distance_from_init_column_and_summary(tmp_path, capsys):
     assert "distance_from_init" in summary
     for value in run.network.distance_from_init():
         assert f"{value:.3e}" in summary
+
+
+def test_points_option_trains_on_a_csv(tmp_path):
+    """Issue 14: --points FILE.csv is File › Import Points… on the command line."""
+    from vg_desktop.engine import load_points_csv
+
+    points = tmp_path / "mine.csv"
+    points.write_text("x1\tx2\tlabel\n0\t0\tno\n1\t1\tyes\n0\t1\tno\n1\t0\tyes\n0.5\t0.5\tno\n")
+    out = tmp_path / "run.json"
+    args = ["--points", str(points), "--depth", "2", "--steps", "3", "--quiet"]
+    code = cli.main([*args, "--json", str(out)])
+    assert code == 0
+    recorded = json.loads(out.read_text(encoding="utf-8"))
+    data = recorded["config"]["data"]
+    x, y, names = load_points_csv(points)
+    assert data["name"] == "custom" and data["points"]["class_names"] == list(names)
+    rows = [[a, b, k] for (a, b), k in zip(x.tolist(), y.tolist(), strict=True)]
+    assert data["points"]["rows"] == rows
+    assert recorded["config"]["train"]["batch_size"] == 5  # 64 shrunk to the 5 points
+    assert len(recorded["steps"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("0,0,a\n1,x,b\n", "bad.csv: line 2: x2 is 'x', not a number"),
+        ("0,0,a\n1,1,a\n2,2,a\n3,3,a\n", "one class only"),
+    ],
+)
+def test_a_bad_points_file_is_refused_in_one_line(capsys, tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main(["--points", str(path), "--steps", "1"])
+    assert excinfo.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_points_and_dataset_cannot_both_be_given(capsys, tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("0,0,a\n1,1,b\n0,1,a\n1,0,b\n")
+    with pytest.raises(SystemExit):
+        cli.main(["--points", str(path), "--dataset", "moons", "--steps", "1"])
+    assert "give one" in capsys.readouterr().err
