@@ -11,6 +11,7 @@ import logging
 import weakref
 from pathlib import Path
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from .engine import ExperimentFileError, load_experiment
@@ -55,6 +56,9 @@ _WEIGHT_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def show_error(window, title: str, message: str) -> None:
     log.warning("%s: %s", title, message)
     box = QMessageBox(QMessageBox.Icon.Warning, title, message, parent=window)
+    # Plain text: the message holds a file name and values from the file, and as rich text a
+    # name like "<img src=&#47;dev&#47;zero>.vgx" made Qt read that file.
+    box.setTextFormat(Qt.TextFormat.PlainText)
     box.setObjectName("file_error")
     box.open()
     window.last_error = message

@@ -14,14 +14,13 @@ import signal
 import stat
 import subprocess
 import sys
-import threading
 import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from vg_desktop import files
@@ -156,28 +155,24 @@ def test_vg_desktop_FILE_with_a_pipe_shows_the_error_and_still_quits(tmp_path):
 
 # ---------------------------------------------------------------- hostile lesson text (items 1, 2)
 class FifoProbe:
-    """A named pipe that tells whether anyone opened it (for reading) — without ever blocking:
-    a writer waits in a thread for a reader; Qt opening the pipe would release it."""
+    """A named pipe that tells whether anyone opened it to read, without ever blocking us: a
+    shell opens it for writing again and again (each open returns only once a reader opens
+    it), leaving a flag and closing at once, so every reader sees the end of the file. A child
+    process, not a thread: a thread would need the GIL that a blocked GUI thread may hold."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.flag = path.with_name(path.name + ".opened")
         os.mkfifo(path)
-        self.opened = threading.Event()
-        self._closing = False
-        self._thread = threading.Thread(target=self._wait_for_reader, daemon=True)
-        self._thread.start()
+        script = 'while :; do exec 3>"$1"; : > "$2"; exec 3>&-; done'
+        self._writer = subprocess.Popen(["sh", "-c", script, "sh", str(path), str(self.flag)])
 
-    def _wait_for_reader(self) -> None:
-        fd = os.open(self.path, os.O_WRONLY)  # returns once someone opens the pipe to read
-        if not self._closing:
-            self.opened.set()
-        os.close(fd)
+    def was_opened(self) -> bool:
+        return self.flag.exists()
 
     def close(self) -> None:
-        self._closing = True
-        fd = os.open(self.path, os.O_RDONLY | os.O_NONBLOCK)  # our own reader releases it
-        self._thread.join(5)
-        os.close(fd)
+        self._writer.kill()  # it waits in open(): a signal ends it
+        self._writer.wait(10)
 
 
 def lesson_file(path: Path, *texts: str) -> Path:
@@ -273,6 +268,7 @@ def test_lesson_text_reads_no_file_and_no_device(window, tmp_path):
         "./inside.png",
         "https://example.org/x.png",
     ]
+    browser = window.lesson_panel.text
     texts = []
     for ref in refs:
         texts.append(f'<p>An image: <img src="{ref}" width="10"></p>')
@@ -280,14 +276,13 @@ def test_lesson_text_reads_no_file_and_no_device(window, tmp_path):
         texts.append(f'<a href="{ref}">a link</a> <b style="background-image: url({ref})">b</b>')
     try:
         path = lesson_file(tmp_path / "lesson" / "images.vglesson", *texts)
-        browser = window.lesson_panel.text
         started = time.perf_counter()
         assert window.open_lesson(path), window.last_error
         for _ in texts:
             show_step_and_lay_out(window)
             window.lesson_panel.next()
         elapsed = time.perf_counter() - started
-        assert not outside.opened.is_set() and not inside.opened.is_set()
+        assert not outside.was_opened() and not inside.was_opened()
         assert list(browser.refused_resources) == [], "the sanitized text names no resource"
         assert elapsed < LIMIT_S * 3, f"{len(texts)} steps in {elapsed:.2f} s"
         window.lesson_panel.go_to(0)
@@ -305,8 +300,9 @@ def test_lesson_text_reads_no_file_and_no_device(window, tmp_path):
         assert time.perf_counter() - started < LIMIT_S
         asked = {url for _, url in browser.refused_resources}
         assert "file:///dev/zero" in asked and "../outside.png" in asked, asked
-        assert not outside.opened.is_set() and not inside.opened.is_set()
+        assert not outside.was_opened() and not inside.was_opened()
     finally:
+        browser.clear()  # before the probes go: a regression would read them again
         outside.close()
         inside.close()
 
@@ -413,3 +409,29 @@ def test_saves_and_exports_keep_modes_and_symlinks(qtbot, window, tmp_path):
         assert sorted(p.name for p in real.iterdir()) == sorted([*cases, "pair.npz"])
     finally:
         os.umask(previous)
+
+
+def test_a_file_name_or_value_that_looks_like_html_loads_nothing_in_the_error_dialog(
+    window, tmp_path
+):
+    """The "Cannot open" dialog quotes the file's name and values from it: shown as rich text,
+    an ``<img>`` there made Qt read the file it names (here a pipe that tells)."""
+    probe = FifoProbe(tmp_path / "probe.png")
+    ref = str(probe.path).replace("/", "&#47;")
+    try:
+        named = tmp_path / f"<img src={ref}>.vgx"
+        named.write_bytes(b"not json")
+        valued = tmp_path / "valued.vglesson"
+        valued.write_text(json.dumps({"format": f'<img src="{probe.path}">'}), encoding="utf-8")
+        for path in (named, valued):
+            started = time.perf_counter()
+            assert not window.open_path(path)
+            shown = boxes(window)
+            assert len(shown) == 1 and shown[0].textFormat() == Qt.TextFormat.PlainText
+            shown[0].grab()
+            assert time.perf_counter() - started < LIMIT_S
+            assert not probe.was_opened(), path.name
+            close_boxes(window)
+    finally:
+        close_boxes(window)  # before the probe goes: a regression would read it again
+        probe.close()
