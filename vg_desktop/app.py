@@ -80,7 +80,8 @@ QUANTITIES = [
         "Signal ‖∂L/∂z‖",
         "The back-propagated signal at each layer's linear output. "
         "With sigmoid its activations alone divide it by at least 4 per layer toward the input "
-        "(about 4.3x with Xavier weights, whose gain is about 1).",
+        "(about 4.3x with Xavier weights, whose gain is about 1, in the network the app opens "
+        "with).",
     ),
     (
         "weight",
@@ -109,7 +110,7 @@ QUANTITIES = [
         "Distance from init ‖W−W₀‖/‖W₀‖",
         "How far each layer's weights have moved from the ones the network started with, "
         "relative to their size. The consequence of a vanishing gradient: a layer that "
-        "receives almost none keeps its initial (random) weights, so it never learns features.",
+        "receives almost none keeps its initial (random) weights, so it barely learns features.",
     ),
 ]
 # The figures are measured by tests/test_readme_claims.py (the README states them too).
