@@ -24,6 +24,7 @@ _DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs"}
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)", re.IGNORECASE)
 _INTEGER = re.compile(r"[+-]?\d+")
+_NUMBER_CHARS = frozenset("0123456789+-.eE")
 
 
 def _shown(text: str, limit: int = 30) -> str:
@@ -31,11 +32,17 @@ def _shown(text: str, limit: int = 30) -> str:
 
 
 def _number(field: str, line: int, column: str) -> float:
-    if _NOT_FINITE.fullmatch(field):
-        raise ValueError(f"line {line}: {column} is {field}; only finite numbers can be plotted")
-    if not _NUMBER.fullmatch(field):
+    # A plain decimal number only: float() alone would also take "1_000", "nan" and "inf".
+    if not field or not _NUMBER_CHARS.issuperset(field):
+        if _NOT_FINITE.fullmatch(field):
+            raise ValueError(
+                f"line {line}: {column} is {field}; only finite numbers can be plotted"
+            )
         raise ValueError(f"line {line}: {column} is {_shown(field)}, not a number")
-    value = float(field)
+    try:
+        value = float(field)
+    except ValueError:  # "1e", "+-1", "1.2.3"
+        raise ValueError(f"line {line}: {column} is {_shown(field)}, not a number") from None
     if not np.isfinite(value):
         raise ValueError(f"line {line}: {column} {_shown(field)} is too large for a number")
     return value
