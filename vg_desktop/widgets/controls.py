@@ -157,10 +157,12 @@ TOOLTIPS = {
     "step stays bounded. It "
     "only ever shrinks a gradient, so it does nothing for a vanishing one.",
     "Batch size": "Samples per gradient step. Batch norm needs at least 3.",
-    "Dataset": "The classification problem the network learns: a 2-D shape, or real 8×8 "
-    "handwritten digits (UCI, 1,797 images, 64 inputs, 10 classes; a fifth held out to test).",
+    "Dataset": "The classification problem the network learns: a 2-D shape (the sine boundary "
+    "splits by x₂ > sin(πx₁)), real 8×8 handwritten digits (UCI, 1,797 images, 64 inputs, 10 "
+    "classes; a fifth held out to test), or your points (File › Import Points…, or Draw points "
+    "on the data view).",
     "Noise": "How much the dataset's points are jittered (0 = clean shapes). The digits are "
-    "real images: no noise.",
+    "real images and your points are as you gave them: no noise.",
     "Seed": "Random seed for the weights and the batch order: the same seed gives the same run.",
     "Precision": "float64 represents gradients down to about 2.2e-308. In float32 the engine "
     "flushes every gradient entry below 1.2e-38 (float32's smallest normal number; subnormals "
