@@ -231,10 +231,17 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         taken, for run "a" or "b"; None removes them."""
         for name, values, scale in (("loss", loss, 1.0), ("accuracy", accuracy, 100.0)):
             item = self._dataset[(run, name)]
-            if steps is None or values is None or len(steps) == 0:
+            x, y = (
+                _clean(steps, values, scale)
+                if steps is not None and values is not None
+                else ([], [])
+            )
+            if not np.isfinite(y).any():
+                # No dot to draw (none yet, or a diverged run's NaN): pyqtgraph's bounds of an
+                # all-NaN scatter raise a RuntimeWarning on every paint.
                 item.setData([], [])
             else:
-                item.setData(*_clean(steps, values, scale))
+                item.setData(x, y)
         has = any(
             item.getData()[0] is not None and len(item.getData()[0]) > 0
             for item in self._dataset.values()
