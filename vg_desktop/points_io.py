@@ -6,9 +6,12 @@ An import is read and validated completely before anything changes; a bad file i
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from dataclasses import replace
 from pathlib import Path
 
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from .engine import CustomPoints, DataConfig, ExperimentConfig, dataset_from_config
@@ -41,16 +44,54 @@ def points_of(config: ExperimentConfig) -> CustomPoints:
     return CustomPoints(x, y, names)
 
 
+class _Reader(QObject):
+    """Reads a points file on a thread (100,000 points take ~0.4 s to check, which the GUI
+    thread must not spend) and hands the result back to the GUI thread."""
+
+    done = Signal(object, object)  # path, (x, y, names) or the ValueError
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.done.connect(lambda path, result: _finish(window, path, result))
+
+    def read(self, path: Path) -> None:
+        def work() -> None:
+            try:
+                result = load_points_csv(path)
+            except ValueError as exc:
+                result = exc
+            # Queued to the GUI thread; RuntimeError: the window closed while the file was read.
+            with contextlib.suppress(RuntimeError):
+                self.done.emit(path, result)
+
+        threading.Thread(target=work, name="read-points", daemon=True).start()
+
+
 def import_points_dialog(window) -> None:
     path, _ = QFileDialog.getOpenFileName(window, "Import points", "", CSV_FILTER)
     if path:
-        import_points(window, Path(path))
+        reader = getattr(window, "_points_reader", None)
+        if reader is None:
+            reader = window._points_reader = _Reader(window)
+        window.statusBar().showMessage(f"Reading {Path(path).name}…", 8000)
+        reader.read(Path(path))
 
 
 def import_points(window, path: Path) -> bool:
-    """Train the edited run on the points in ``path``; True when they were imported."""
+    """Train the edited run on the points in ``path`` (read here, on the calling thread);
+    True when they were imported."""
     try:
-        x, y, names = load_points_csv(path)
+        result = load_points_csv(path)
+    except ValueError as exc:
+        result = exc
+    return _finish(window, path, result)
+
+
+def _finish(window, path: Path, result) -> bool:
+    try:
+        if isinstance(result, ValueError):
+            raise result
+        x, y, names = result
         config = with_points(window.edited_run.config, CustomPoints(x, y, names))
     except ValueError as exc:
         show_error(

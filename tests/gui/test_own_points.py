@@ -48,6 +48,30 @@ def test_import_through_the_menu_trains_on_the_points(window, qtbot, tmp_path, m
     qtbot.waitUntil(lambda: window.run_a.latest.step >= 1, timeout=10_000)
 
 
+def test_a_bad_file_through_the_menu_is_read_off_the_gui_thread(
+    window, qtbot, tmp_path, monkeypatch
+):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,a\n3,4,b\n5,6,a\n7,nan,b\n")
+    monkeypatch.setattr(points_io.QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    before = window.run_a.config
+    read_on = []
+    original = points_io.load_points_csv
+
+    def spy(path):
+        import threading
+
+        read_on.append(threading.current_thread() is threading.main_thread())
+        return original(path)
+
+    monkeypatch.setattr(points_io, "load_points_csv", spy)
+    window.last_error = ""
+    window.import_points_action.trigger()
+    qtbot.waitUntil(lambda: "line 4: x2 is nan" in window.last_error, timeout=5000)
+    assert read_on == [False]
+    assert window.run_a.config == before
+
+
 def test_few_points_shrink_the_batch(window, qtbot, tmp_path):
     path = tmp_path / "four.csv"
     path.write_text("0,0,a\n1,1,b\n0,1,a\n1,0,b\n")
