@@ -5,7 +5,10 @@
 
 For each scenario (the network the app opens with -- 20 sigmoid layers -- and the README's two
 cures of it: ReLU + He, sigmoid + batch norm) it trains a fixed number of steps and saves the
-window at 1920x1080 and at 1280x720 (projector size).
+window at 1920x1080 and at 1280x720 (projector size). Then the layout matrix (issue 11;
+``--matrix-only`` for just that): every classroom size in every theme (``matrix/THEME-WxH.png``),
+Stage view and a lesson step at 1024x768, with each view's measured plot area printed as a table
+(and written to ``matrix/plot-areas.md``).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PySide6.QtWidgets import QApplication
 
+from vg_desktop import layout_probe
 from vg_desktop.app import MainWindow
 from vg_desktop.engine import ExperimentConfig
 from vg_desktop.selftest import wait_until
@@ -278,14 +282,115 @@ def own_points(out: Path) -> None:
         Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
 
 
+MATRIX_SIZES = [(1024, 768), (1280, 720), (1280, 800), (1366, 768), (1920, 1080), (2560, 1440)]
+MATRIX_THEMES = ("light", "dark", "presentation")
+
+
+def settle(app, window) -> None:
+    """Process events until the layout has stopped reflowing (a few passes)."""
+    quiet = 0
+    for _ in range(400):
+        app.processEvents()
+        quiet = 0 if window.view_layout._timer.isActive() else quiet + 1
+        if quiet >= 3:
+            return
+
+
+def trained(app, window, steps: int = STEPS) -> None:
+    """Train ``steps`` steps and wait until the paused frame is drawn."""
+    window.play()
+    wait_until(
+        app,
+        lambda: all(r.latest is not None and r.latest.step >= steps for r in window.runs()),
+        120,
+        f"{steps} steps",
+    )
+    window.pause()
+    wait_until(
+        app,
+        lambda: all(
+            r.latest is not None and not r.latest.playing and r.drawn is r.latest
+            for r in window.runs()
+        ),
+        30,
+        "paused frame",
+    )
+
+
+def matrix(out: Path) -> list[str]:
+    """Every classroom size in every theme, from fresh settings; Stage view and a lesson step at
+    1024x768. Returns the table of measured plot areas."""
+    from vg_desktop.lessons import builtin_lessons, load_lesson
+
+    app = QApplication.instance() or QApplication(sys.argv)
+    folder = out / "matrix"
+    folder.mkdir(parents=True, exist_ok=True)
+    table = [
+        "| window | theme | bars | activation | others | problems |",
+        "|---|---|---|---|---|---|",
+    ]
+
+    def shoot(window, name: str, label: str, theme: str) -> None:
+        settle(app, window)
+        app.processEvents()
+        report = layout_probe.measure(window, drawers=window.view_layout.drawers())
+        window.grab().save(str(folder / f"{name}.png"))
+        others = ", ".join(
+            f"{k} {w}×{h}" for k, (w, h) in report.plots.items() if k not in ("bars", "activation")
+        )
+        bars = "×".join(map(str, report.plots.get("bars", (0, 0))))
+        act = "×".join(map(str, report.plots.get("activation", (0, 0))))
+        problems = "; ".join(report.problems()) or "none"
+        table.append(f"| {label} | {theme} | {bars} | {act} | {others or '—'} | {problems} |")
+        print(folder / f"{name}.png", "|", report.summary(), "|", problems)
+
+    for theme in MATRIX_THEMES:
+        os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(out / f".matrix-{theme}-settings.ini")
+        window = MainWindow(config=ExperimentConfig())
+        try:
+            window.resize(*MATRIX_SIZES[0])
+            window.show()
+            window.bars.set_animated(False)
+            window.apply_theme(theme)
+            wait_until(app, lambda w=window: w.frames_drawn > 0, 20, "first frame")
+            trained(app, window)
+            for w, h in MATRIX_SIZES:
+                window.resize(w, h)
+                shoot(window, f"{theme}-{w}x{h}", f"{w}×{h}", theme)
+            window.resize(*MATRIX_SIZES[0])
+            if theme == "presentation":
+                path = builtin_lessons()[0]
+                window.open_lesson(path)
+                window.lesson_panel.go_to(2)
+                window.apply_lesson_step(load_lesson(path).steps[2])
+                trained(app, window)
+                shoot(window, "lesson-step-1024x768", "1024×768 lesson", theme)
+                window.set_stage_view(True, full_screen=False)
+                shoot(window, "stage-1024x768", "1024×768 Stage view", theme)
+                window.set_stage_view(False)
+        finally:
+            window.close()
+            Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
+    (folder / "plot-areas.md").write_text(
+        "Plot areas measured by vg_desktop/layout_probe.py (logical pixels), written by "
+        "tools/screenshots.py.\n\n" + "\n".join(table) + "\n",
+        encoding="utf-8",
+    )
+    return table
+
+
 if __name__ == "__main__":
-    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    target = Path(args[0] if args else "docs/screenshots")
     if "--inside-layers" in sys.argv:  # only issue 13's views
-        inside_layers(Path(sys.argv[1]))
+        inside_layers(target)
     elif "--own-points" in sys.argv:  # only issue 14's drawn dataset
-        own_points(Path(sys.argv[1]))
+        own_points(target)
+    elif "--matrix-only" in sys.argv:  # only issue 11's layout matrix
+        print("\n".join(matrix(target)))
     else:
         main(target)
         classroom(target)
         inside_layers(target)
         own_points(target)
+        print("\n".join(matrix(target)))

@@ -16,14 +16,13 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QFont, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QButtonGroup,
     QCheckBox,
     QComboBox,
-    QDockWidget,
     QHBoxLayout,
     QLabel,
     QMainWindow,
@@ -43,6 +42,7 @@ from .drawing import DrawBar, PointsDrawing
 from .engine import ExperimentConfig, chain_rule_model_note
 from .engine.config import IMAGE_DATASETS
 from .findings import headline
+from .layout import first_window, minimum_window
 from .lessons import LessonFileError, builtin_lessons, load_lesson
 from .paths import resource_path
 from .plots import (
@@ -66,6 +66,7 @@ from .snapshot import Snapshot
 from .status_text import dead_headline, run_status
 from .widgets.controls import ControlPanel, optimizer_change_message
 from .widgets.lesson_panel import LessonPanel
+from .window_layout import FlowLayout, Panel, WindowLayout
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,7 @@ HISTORY_FIELD = {
     "distance": "distance_from_init",
 }
 ZOOM_STEP = 1.15
-BOTTOM_SHARE = 0.34  # of the window's height: the history views' row
-ACTIVATION_SHARE = 0.27  # of the window's width: the activation plot's column
+DEFAULT_SIZE = (1440, 900)  # before show_on_screen() fits the window to its screen
 SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while training
 # s between redraws of the Layer features view while training (its 16 images cost about as
 # much as the other history views together: measured 15-20 ms a redraw on the 2-core machine)
@@ -199,7 +199,8 @@ class MainWindow(QMainWindow):
         self.drawing = PointsDrawing(self, self.draw_bar, self.dataset_plot)
         self._build_status()
         self._connect()
-        self.resize(QSize(1440, 900))
+        self.effective_zoom = self.zoom  # the zoom the layout can afford (layout.py, rule 5)
+        self.resize(QSize(*DEFAULT_SIZE))
         self.apply_theme(self.theme_name)
         for message in self.settings.warnings:
             self.statusBar().showMessage(f"Settings: {message}", 15000)
@@ -323,14 +324,16 @@ class MainWindow(QMainWindow):
         )
         show_label = QLabel("Show")
         show_label.setBuddy(self.quantity)
-        bar_tools = QHBoxLayout()
+        # A tool row that wraps rather than clips in a narrow panel or in large type.
+        bar_tools = FlowLayout()
         bar_tools.addWidget(show_label)
         bar_tools.addWidget(self.quantity)
         bar_tools.addWidget(self.overlay)
-        bar_tools.addStretch(1)
+        bar_tools.add_stretch()
         bar_tools.addWidget(self.lock_axis)
         bar_tools.addWidget(self.fit_axis)
-        central = QWidget()
+        bars_panel = QWidget()
+        bars_panel.setObjectName("bars_panel")
         # The finding in words and numbers, for the back of the room (see findings.py).
         self.headline = QLabel()
         self.headline.setObjectName("headline")
@@ -341,12 +344,11 @@ class MainWindow(QMainWindow):
             "hidden layer's (rounded to one significant figure), and the bars' verdict."
         )
         self._headline_at = 0.0
-        v = QVBoxLayout(central)
+        v = QVBoxLayout(bars_panel)
         v.setContentsMargins(6, 6, 6, 0)
         v.addLayout(bar_tools)
         v.addWidget(self.headline)
         v.addWidget(self.bars, 1)
-        self.setCentralWidget(central)
 
         # Activation plot with its layer selector.
         self.layer = QSpinBox()
@@ -359,6 +361,7 @@ class MainWindow(QMainWindow):
         layer_label = QLabel("Layer")
         layer_label.setBuddy(self.layer)
         act_panel = QWidget()
+        act_panel.setObjectName("activation_panel")
         av = QVBoxLayout(act_panel)
         av.setContentsMargins(6, 6, 6, 0)
         row = QHBoxLayout()
@@ -434,75 +437,33 @@ class MainWindow(QMainWindow):
         scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
         self.controls_scroll = scroll
 
-        self.docks: dict[str, QDockWidget] = {}
-        self._add_dock("controls", "Controls", scroll, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self._add_dock(
-            "activation",
-            "Activation and its derivative",
-            act_panel,
-            Qt.DockWidgetArea.RightDockWidgetArea,
+        self.lesson_panel = LessonPanel()
+        # Where each panel goes, and how big, is decided by the layout rules (layout.py) for
+        # the window's size and type size; WindowLayout applies them. The layer features share
+        # the data view's place (one click apart: the two consequences of a starved layer).
+        self.view_layout = WindowLayout(
+            self,
+            bars_panel,
+            ("Activation and its derivative", act_panel),
+            side={"lesson": ("Lesson", self.lesson_panel), "controls": ("Controls", scroll)},
+            history={
+                "curves": ("Loss and accuracy", self.curves),
+                "heatmap": ("Gradient flow over time", self.heatmap),
+                "dataset": (DATA_DOCK_TITLES[False], self.data_panel),
+                "features": ("Layer features", self.features_panel),
+                # The network as columns of units, the gradient shading the links into each layer.
+                "network": ("Network", self.network_picture),
+            },
         )
-        self._add_dock(
-            "curves", "Loss and accuracy", self.curves, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self._add_dock(
-            "heatmap",
-            "Gradient flow over time",
-            self.heatmap,
-            Qt.DockWidgetArea.BottomDockWidgetArea,
-        )
-        self._add_dock(
-            "dataset",
-            DATA_DOCK_TITLES[False],
-            self.data_panel,
-            Qt.DockWidgetArea.BottomDockWidgetArea,
-        )
-        self.splitDockWidget(self.docks["curves"], self.docks["heatmap"], Qt.Orientation.Horizontal)
-        self.splitDockWidget(
-            self.docks["heatmap"], self.docks["dataset"], Qt.Orientation.Horizontal
-        )
-        # What the selected layer's units compute: a tab beside the data view, so the two
-        # consequences of a starved layer (its features, the predictions) are one click apart.
-        self._add_dock(
-            "features",
-            "Layer features",
-            self.features_panel,
-            Qt.DockWidgetArea.BottomDockWidgetArea,
-        )
-        self.tabifyDockWidget(self.docks["dataset"], self.docks["features"])
-        # The network as columns of units, the gradient shading the links into each layer.
-        self._add_dock(
-            "network", "Network", self.network_picture, Qt.DockWidgetArea.BottomDockWidgetArea
-        )
-        self.tabifyDockWidget(self.docks["dataset"], self.docks["network"])
+        self.setCentralWidget(self.view_layout.root)
+        # The panels keep the dock widgets' API (show, hide, raise_, titles, visibilityChanged).
+        self.docks: dict[str, Panel] = dict(self.view_layout.panels)
         self._network_on_screen = False
         self.docks["network"].visibilityChanged.connect(self._on_network_visibility)
-        self.docks["dataset"].raise_()
         self._features_on_screen = False
         self._features_due = 0.0  # perf_counter time before which a training run's are not redrawn
         self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
-        self.lesson_panel = LessonPanel()
-        # The lesson shares the left column with the controls, as a tab: "Set up this
-        # experiment" changes the settings, and the controls are one click away.
-        self._add_dock("lesson", "Lesson", self.lesson_panel, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.tabifyDockWidget(self.docks["controls"], self.docks["lesson"])
-        self.docks["controls"].raise_()
-        self.docks["lesson"].hide()  # appears when a lesson is opened (Lessons menu)
-        self.resizeDocks([self.docks["activation"]], [520], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.docks["curves"]], [300], Qt.Orientation.Vertical)
-
-    def _add_dock(self, key: str, title: str, widget: QWidget, area) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(f"dock_{key}")
-        dock.setWidget(widget)
-        dock.setFeatures(
-            QDockWidget.DockWidgetFeature.DockWidgetMovable
-            | QDockWidget.DockWidgetFeature.DockWidgetClosable
-            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
-        )
-        self.addDockWidget(area, dock)
-        self.docks[key] = dock
-        return dock
+        self.view_layout.stage_strip.exitRequested.connect(lambda: self.set_stage_view(False))
 
     def _action(self, text: str, slot, shortcuts=(), menu=None, checkable=False) -> QAction:
         action = QAction(text, self)
@@ -583,9 +544,19 @@ class MainWindow(QMainWindow):
         self._action("Open Lesson &File…", self.open_file_dialog, (), self.lessons_menu)
 
         view_menu = bar.addMenu("&View")
-        for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
+        for action in self.view_layout.view_actions():
+            view_menu.addAction(action)
         view_menu.addSeparator()
+        self.stage_action = self._action(
+            "&Stage View", self.toggle_stage_view, ["F5"], view_menu, checkable=True
+        )
+        self.stage_action.setToolTip(
+            "Only the gradient bars, the activation plot, the lesson's question and the run "
+            "buttons, full screen, for the class (Esc returns)"
+        )
+        self.leave_stage_action = self._action("Leave Stage View", self._leave_stage, ["Esc"])
+        self.leave_stage_action.setEnabled(False)
+        self._action("Reset &Layout", self.view_layout.reset_user_choices, (), view_menu)
         self.compare_action = self._action(
             "&Compare A/B", self.compare.setChecked, ["Ctrl+B"], view_menu, checkable=True
         )
@@ -631,6 +602,11 @@ class MainWindow(QMainWindow):
         c.playToggled.connect(self.toggle_play)
         c.stepRequested.connect(self.step)
         c.resetRequested.connect(self.reset)
+        strip = self.view_layout.stage_strip
+        strip.play.clicked.connect(self.toggle_play)
+        strip.step.clicked.connect(self.step)
+        strip.reset.clicked.connect(self.reset)
+        self.lesson_panel.stepChanged.connect(self._update_stage_strip)
         self._connect_run(self.run_a)
         self.quantity.currentIndexChanged.connect(self._on_quantity)
         self.overlay.toggled.connect(self._on_overlay)
@@ -725,6 +701,7 @@ class MainWindow(QMainWindow):
         playing = any(r.controller.playing for r in self.runs())
         self.controls.set_playing(playing)
         self.lesson_panel.set_playing(playing)
+        self.view_layout.stage_strip.set_playing(playing)
 
     @Slot(str, str)
     def _on_error(self, summary: str, details: str) -> None:
@@ -761,6 +738,7 @@ class MainWindow(QMainWindow):
         self.lesson_panel.set_lesson(lesson, 0)
         self.docks["lesson"].show()
         self.docks["lesson"].raise_()
+        self._update_stage_strip()
         if path.resolve().parent != resource_path("lessons").resolve():  # a teacher's own file
             self.settings.add_recent_file(path)
             self._rebuild_recent_menu()
@@ -831,6 +809,7 @@ class MainWindow(QMainWindow):
         self.show_other_action.setEnabled(on)
         self._on_edit_target()
         self._update_title()
+        self.view_layout.schedule(2)  # legends grow or shrink with run B: reflow
 
     def _on_edit_target(self) -> None:
         self.editing = "B" if (self.edit_b.isChecked() and self.run_b is not None) else "A"
@@ -1005,9 +984,19 @@ class MainWindow(QMainWindow):
     def apply_theme(self, name: str) -> None:
         self.theme_name = name
         self.theme_actions[name].setChecked(True)
+        self._apply_type()
+        self.settings.set("view/theme", name)
+        self._redraw()
+
+    def plot_theme(self):
+        """The plots' theme at the current type size."""
+        return scaled_theme(THEMES[self.theme_name], self.effective_zoom)
+
+    def _apply_type(self) -> None:
+        """Fonts and colors at the effective zoom, then a reflow once they reached the widgets."""
         app = QApplication.instance()
-        apply_widget_theme(app, name, self.zoom)
-        theme = scaled_theme(THEMES[name], self.zoom)
+        apply_widget_theme(app, self.theme_name, self.effective_zoom)
+        theme = self.plot_theme()
         for plot in (
             self.bars,
             self.activation_plot,
@@ -1022,11 +1011,16 @@ class MainWindow(QMainWindow):
         self._size_headline(self.run_b is not None)
         self._size_dock_titles()
         # Larger type needs a wider control panel: sized once the new fonts have reached the
-        # widgets (their size hints change only then).
+        # widgets (their size hints change only then); then the layout reflows.
         QTimer.singleShot(0, self._fit_controls_width)
-        self._arrange_bottom_views(tabbed=name == "presentation")
-        self.settings.set("view/theme", name)
-        self._redraw()
+        self.view_layout.schedule(3)
+
+    def set_effective_zoom(self, zoom: float) -> None:
+        """The layout's choice of zoom (never above the user's): type stops growing where the
+        core views would no longer fit the window."""
+        if abs(zoom - self.effective_zoom) > 1e-3:
+            self.effective_zoom = zoom
+            self._apply_type()
 
     def _fit_controls_width(self) -> None:
         """Never clip a button or a field: the control panel is at least as wide as its contents
@@ -1034,41 +1028,13 @@ class MainWindow(QMainWindow):
         scroll = self.controls_scroll
         needed = scroll.widget().sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
         scroll.setMinimumWidth(needed + 4)
-        dock = self.docks["controls"]
-        if dock.width() < scroll.minimumWidth():
-            self.resizeDocks([dock], [scroll.minimumWidth()], Qt.Orientation.Horizontal)
-        if self.isVisible():  # the wider panel took its room from the other docks: share again
-            self._size_docks()
-
-    def _arrange_bottom_views(self, tabbed: bool) -> None:
-        """Presentation type is large: the three history views share the bottom row as tabs, so
-        each gets the full width; otherwise they sit side by side."""
-        curves, heatmap, dataset, features, network = (
-            self.docks[k] for k in ("curves", "heatmap", "dataset", "features", "network")
-        )
-        if tabbed == bool(self.tabifiedDockWidgets(curves)):
-            return  # already arranged that way
-        front = next((d for d in (features, network) if d.isVisible()), dataset)
-        if tabbed:
-            self.tabifyDockWidget(curves, heatmap)
-            self.tabifyDockWidget(curves, dataset)
-            self.tabifyDockWidget(curves, features)
-            self.tabifyDockWidget(curves, network)
-            curves.raise_()
-        else:
-            for dock in (heatmap, dataset, features, network):
-                self.removeDockWidget(dock)
-            self.splitDockWidget(curves, heatmap, Qt.Orientation.Horizontal)
-            self.splitDockWidget(heatmap, dataset, Qt.Orientation.Horizontal)
-            self.tabifyDockWidget(dataset, features)  # these share the data view's place
-            self.tabifyDockWidget(dataset, network)
-            for dock in (heatmap, dataset, features, network):
-                dock.show()
-            front.raise_()
+        self.view_layout.schedule(2)
 
     def set_zoom(self, zoom: float) -> None:
+        """The user's zoom; the window reflows (it never grows past its size for larger type)."""
         self.zoom = float(np.clip(zoom, *ZOOM_RANGE))
         self.settings.set("view/zoom", self.zoom)
+        self.effective_zoom = self.zoom
         self.apply_theme(self.theme_name)
 
     def zoom_in(self) -> None:
@@ -1076,6 +1042,44 @@ class MainWindow(QMainWindow):
 
     def zoom_out(self) -> None:
         self.set_zoom(self.zoom / ZOOM_STEP)
+
+    def toggle_stage_view(self) -> None:
+        self.set_stage_view(not self.view_layout.stage)
+
+    def set_stage_view(self, on: bool, full_screen: bool = True) -> None:
+        """Stage view (F5): only what the class must look at; Esc returns to the layout before.
+
+        ``full_screen=False`` keeps the window's size (tests measure it at given sizes)."""
+        self.view_layout.set_stage(on, full_screen)
+        self.stage_action.setChecked(on)
+        self.leave_stage_action.setEnabled(on)
+        self._update_stage_strip()
+
+    def _leave_stage(self) -> None:
+        if self.view_layout.stage:
+            self.set_stage_view(False)
+
+    def _update_stage_strip(self) -> None:
+        strip = self.view_layout.stage_strip
+        step = self.lesson_panel.current_step() if self.view_layout.is_open("lesson") else None
+        strip.set_question(step.question if step is not None else "")
+        strip.set_playing(any(r.controller.playing for r in self.runs()))
+
+    def show_on_screen(self) -> None:
+        """First launch: fit the window to the screen's available geometry (maximized on
+        screens below layout.LARGE_SCREEN), with a minimum size the screen can hold."""
+        screen = self.screen() or QApplication.primaryScreen()
+        available = screen.availableGeometry()
+        size, maximized = first_window((available.width(), available.height()))
+        self.setMinimumSize(*minimum_window((available.width(), available.height())))
+        self.resize(*size)
+        offset = QPoint((available.width() - size[0]) // 2, (available.height() - size[1]) // 2)
+        self.move(available.topLeft() + offset)
+        self.showMaximized() if maximized else self.show()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.view_layout.schedule(2)
 
     def toggle_full_screen(self) -> None:
         if self.isFullScreen():
@@ -1376,23 +1380,19 @@ class MainWindow(QMainWindow):
             else:
                 parts.append(run_status(s))
         self.status_label.setText("     |     ".join(parts))
+        if self.view_layout.stage:
+            self.view_layout.stage_strip.status.setText(
+                "   ".join(
+                    f"{self.run_labels()[r.name] + ': ' if self.run_b is not None else ''}"
+                    f"step {r.drawn.step:,}"
+                    for r in self.runs()
+                    if r.drawn is not None
+                )
+            )
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
-        if not getattr(self, "_docks_sized", False):
-            self._docks_sized = True
-            self._size_docks()
-
-    def _size_docks(self) -> None:
-        """Proportions rather than pixels: the same layout at 1280x720 and 1920x1080."""
-        self.resizeDocks(
-            [self.docks["curves"]], [int(self.height() * BOTTOM_SHARE)], Qt.Orientation.Vertical
-        )
-        self.resizeDocks(
-            [self.docks["activation"]],
-            [int(self.width() * ACTIVATION_SHARE)],
-            Qt.Orientation.Horizontal,
-        )
+        self.view_layout.schedule(3)
 
     # ---------------------------------------------------------------- shutdown
     def closeEvent(self, event) -> None:
@@ -1487,7 +1487,7 @@ def main(argv: list[str] | None = None) -> int:
     app.installEventFilter(file_opener)
     app.aboutToQuit.connect(window.shutdown)  # quit() by signal or menu: stop the workers first
     signal_timer = quit_on_signals(app)  # noqa: F841 (kept alive for the app's lifetime)
-    window.show()
+    window.show_on_screen()
     if args.file is not None:
         QTimer.singleShot(0, lambda: window.open_path(args.file))
     # Logged once the event loop runs (signals are handled from then on); tests wait for it.

@@ -309,7 +309,18 @@ class ActivationPlot(pg.PlotWidget):
             self._share_axis.picture = None
             self._share_axis.update()
 
+    def _fit_axis_titles(self, *args) -> None:
+        """The longest right-axis title that fits the plot's height (never past its ends)."""
+        metrics = QFontMetricsF(self._theme.font(self._theme.axis_font_pt))
+        room = self._vb.height() - 6
+        titles = ("share of units per bin", "share per bin", "%")
+        text = next((t for t in titles if metrics.horizontalAdvance(t) <= room), titles[-1])
+        if self._share_axis.labelText != text:
+            self._share_axis.setLabel(text)
+            style_axis(self._share_axis, self._theme)
+
     def _place_texts(self, *args) -> None:
+        self._fit_axis_titles()
         lo, hi = self._y_range
         self._info.setText(self._layer_text)
         self._info.setVisible(bool(self._layer_text) and self.info_in_plot)

@@ -73,6 +73,8 @@ PREDICTION_NOT_SHOWN = "chain-rule estimate: not for this network (plain stacks 
 LABEL_SLACK = 1.08  # rendered axis title width / font-metrics width (measured: 1.04) + margin
 BELOW_NOTE_MIN = 5  # from this many ▼ markers on, a text also states the count
 AB_OUTLINE = 2.5  # pixels: the run A / run B outline of side-by-side bars
+MESSAGE_MAX_HEIGHT = 0.4  # share of the plot's height a message over the bars may take
+MESSAGE_OPACITY = 0.78  # of the box behind a message: the bars show through
 ANIMATION_RATE = 0.35  # share of the remaining distance covered per frame
 ANIMATION_SNAP = 0.01  # decades: closer than this, jump to the target
 
@@ -492,9 +494,10 @@ class GradientBarsPlot(pg.PlotWidget):
         self._veil_text.setColor(theme.foreground)
         self._veil_text.setFont(theme.font(theme.title_font_pt, bold=True))
         self._diverged.setColor(theme.exploding)
-        self._diverged.fill = pg.mkBrush(theme.text_box)
+        # Translucent enough that the bars (their ✕ markers) stay readable behind it.
+        self._diverged.fill = pg.mkBrush(theme.color("text_box", MESSAGE_OPACITY))
         self._diverged.border = pg.mkPen(theme.exploding, width=3)
-        self._diverged.setFont(theme.font(theme.title_font_pt * 2, bold=True))
+        self._diverged.setFont(theme.font(round(theme.title_font_pt * 1.3), bold=True))
         self._diverged.textItem.document().setDefaultTextOption(
             QTextOption(Qt.AlignmentFlag.AlignCenter)
         )
@@ -994,9 +997,23 @@ class GradientBarsPlot(pg.PlotWidget):
         vb = self._vb
         (x0, x1), (y0, y1) = vb.viewRange()
         self._diverged.setPos((x0 + x1) / 2, (y0 + y1) / 2)
-        self._diverged.setTextWidth(max(200.0, vb.width() * 0.8))
+        self._fit_message(self._diverged, vb.width(), vb.height())
         self._veil_text.setPos((x0 + x1) / 2, (y0 + y1) / 2)
-        self._veil_text.setTextWidth(max(150.0, vb.width() * 0.8))
+        self._fit_message(self._veil_text, vb.width(), vb.height())
+
+    def _fit_message(self, item: pg.TextItem, width: float, height: float) -> None:
+        """Wrap ``item`` to the plot's width and shrink its type, from the title size down to
+        the tick size, until it takes at most :data:`MESSAGE_MAX_HEIGHT` of the plot's height:
+        a message over the bars must fit at every size and leave most bars in view."""
+        if not item.isVisible() or width <= 0 or height <= 0:
+            return
+        t = self._theme
+        item.setTextWidth(max(120.0, width * 0.9))
+        document = item.textItem.document()
+        for size in range(round(t.title_font_pt * 1.3), max(8, t.tick_font_pt - 6) - 1, -1):
+            item.setFont(t.font(size, bold=True))
+            if document.size().height() <= MESSAGE_MAX_HEIGHT * height:
+                break
 
     def _on_resized(self, *args) -> None:
         self._update_axis_label()

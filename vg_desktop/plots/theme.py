@@ -10,6 +10,7 @@ PRESENTATION.
 from __future__ import annotations
 
 import html
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -241,6 +242,17 @@ class BaseAxis(pg.AxisItem):
         for rect, flags, text in textSpecs:
             p.drawText(rect, int(flags), text)
 
+    def _updateHeight(self) -> None:
+        """As pyqtgraph's, but with room for the whole title: pyqtgraph counts 80 % of its
+        height, and large presentation type printed the title over the tick labels."""
+        super()._updateHeight()
+        label = self.label
+        shown = label is not None and label.isVisible()
+        if self.fixedHeight is None and self.isVisible() and shown:
+            height = self.maximumHeight() + 0.2 * label.boundingRect().height()
+            self.setMaximumHeight(height)
+            self.setMinimumHeight(height)
+
     def setGrid(self, grid) -> None:
         """As pyqtgraph's; an axis that draws a grid sits behind the data (see drawPicture)."""
         super().setGrid(grid)
@@ -266,8 +278,35 @@ class BaseAxis(pg.AxisItem):
         return super().tickStrings(values, scale, spacing)
 
 
+def _next_nice(spacing: float) -> float:
+    """The next tick spacing after ``spacing`` in the 1, 2, 5, 10 series."""
+    power = 10.0 ** math.floor(math.log10(spacing))
+    mantissa = spacing / power
+    return (2.0 if mantissa < 1.5 else 5.0 if mantissa < 3.5 else 10.0) * power
+
+
 class MajorTicksAxis(BaseAxis):
-    """An axis with major ticks only: its grid lines stay sparse and calm on a projector."""
+    """An axis with major ticks only: its grid lines stay sparse and calm on a projector.
+
+    The spacing also widens (1, 2, 5, 10 …) until the labels no longer touch: pyqtgraph picks
+    it from the axis length alone, which printed "100 80 60 40 20 0" into a 60-pixel plot."""
+
+    def tickSpacing(self, minVal: float, maxVal: float, size: float):
+        levels = super().tickSpacing(minVal, maxVal, size)
+        span = abs(maxVal - minVal)
+        if not levels or span == 0 or size <= 0:
+            return levels
+        metrics = QFontMetricsF(self.style["tickFont"] or self.font())
+        if self.orientation in ("left", "right"):
+            label_px = metrics.height() * 1.15
+        else:
+            label_px = metrics.horizontalAdvance("0000") * 1.2
+        max_ticks = max(2, int(size / label_px))
+        spacing, offset = levels[0]
+        lo, hi = min(minVal, maxVal), max(minVal, maxVal)
+        while spacing > 0 and math.floor(hi / spacing) - math.ceil(lo / spacing) + 1 > max_ticks:
+            spacing = _next_nice(spacing)
+        return [(spacing, offset)]
 
     def tickValues(self, minVal: float, maxVal: float, size: float):
         return super().tickValues(minVal, maxVal, size)[:1]

@@ -41,6 +41,7 @@ MAX_POINTS = 4000  # per-step lines: more points than pixels only costs time
 TREND_POINTS = 800  # moving-average lines
 TREND_WINDOWS = 40  # the moving-average window is 1/40 of the history (at least 1 row)
 RAW_ALPHA = 0.35
+SIDE_BY_SIDE_RATIO = 2.2  # width / height from which loss and accuracy sit side by side
 
 
 def subsample(n: int, limit: int = MAX_POINTS) -> np.ndarray:
@@ -180,6 +181,9 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
 
         self._legend = make_legend(theme, columns=4)
         put_legend_above(self.loss_plot, self._legend)
+        self._side_by_side = False
+        for plot in (self.loss_plot, self.accuracy_plot):
+            plot.getViewBox().sigResized.connect(self._fit_titles)
         self.apply_theme(theme)
 
     # ------------------------------------------------------------------ public API
@@ -209,6 +213,7 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             plot.getAxis("left").setWidth(int(ticks + title + 14))
         restyle_legend(self._legend, theme)
         self._rebuild_legend()
+        self._fit_titles()
 
     def set_history(self, steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray) -> None:
         """Run A's full history; ``accuracy`` is a fraction in [0, 1] as the engine reports it."""
@@ -325,6 +330,52 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
                     np.zeros(0) if y is None else y,
                 )
         return out
+
+    # ------------------------------------------------------------------ layout
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_side_by_side"):  # pyqtgraph resizes once before __init__ is done
+            self._arrange(self.width() >= SIDE_BY_SIDE_RATIO * self.height())
+
+    def side_by_side(self) -> bool:
+        """True when loss and accuracy sit side by side (a wide, short panel)."""
+        return self._side_by_side
+
+    def _arrange(self, side_by_side: bool) -> None:
+        """Wide and short (a tab across the window): loss and accuracy side by side, each with
+        the full height; otherwise one above the other, sharing the step axis."""
+        if side_by_side == self._side_by_side:
+            return
+        self._side_by_side = side_by_side
+        layout = self.ci.layout
+        self.ci.removeItem(self.accuracy_plot)
+        if side_by_side:
+            self.ci.addItem(self.accuracy_plot, row=0, col=1)
+            layout.setRowStretchFactor(1, 0)
+        else:
+            self.ci.addItem(self.accuracy_plot, row=1, col=0)
+            layout.setRowStretchFactor(1, 1)
+        bottom = self.loss_plot.getAxis("bottom")
+        bottom.setStyle(showValues=side_by_side)
+        self.loss_plot.setLabel("bottom", "Step" if side_by_side else None)
+        if not side_by_side:
+            bottom.showLabel(False)
+        style_axis(bottom, self._theme)
+        self._fit_titles()
+
+    def _fit_titles(self, *args) -> None:
+        """The longest axis title that fits the plot's height ("Accuracy (%)", "Acc. (%)", "%")."""
+        metrics = QFontMetricsF(self._theme.font(self._theme.axis_font_pt))
+        for plot, titles in (
+            (self.loss_plot, ("Loss",)),
+            (self.accuracy_plot, ("Accuracy (%)", "Acc. (%)", "%")),
+        ):
+            room = plot.getViewBox().height() - 6
+            text = next((t for t in titles if metrics.horizontalAdvance(t) <= room), titles[-1])
+            axis = plot.getAxis("left")
+            if axis.labelText != text:
+                axis.setLabel(text)
+                style_axis(axis, self._theme)
 
     # ------------------------------------------------------------------ internals
     def _fit_loss_range(self) -> None:

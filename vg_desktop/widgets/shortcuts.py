@@ -16,6 +16,7 @@ SHORTCUTS = [
     ("Ctrl+S", "Save the experiment"),
     ("Ctrl+Shift+S", "Save the experiment as…"),
     ("Ctrl+E", "Export a figure, the window, or the run's history"),
+    ("F5", "Stage view: only the bars, the activation plot and the run buttons (Esc returns)"),
     ("F11", "Full screen"),
     ("Ctrl++ / Ctrl+- / Ctrl+0", "Zoom in / out / actual size"),
     ("F1  or  Ctrl+/", "This sheet"),
