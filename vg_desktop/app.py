@@ -456,6 +456,8 @@ class MainWindow(QMainWindow):
             },
         )
         self.setCentralWidget(self.view_layout.root)
+        self.view_layout.watch(self.headline)  # a finding that wraps anew: reflow
+        self.view_layout.watch(self.layer_info)
         # The panels keep the dock widgets' API (show, hide, raise_, titles, visibilityChanged).
         self.docks: dict[str, Panel] = dict(self.view_layout.panels)
         self._network_on_screen = False

@@ -34,6 +34,7 @@ BARS_PLOT = (400, 220)  # minimum plot area of the gradient bars (pixels)
 ACTIVATION_PLOT = (220, 180)  # minimum plot area of the activation plot
 HISTORY_PLOT = (120, 60)  # minimum plot area of any other plot on screen
 SAFETY = 6  # pixels added to every minimum: rounding, splitter handles, frame lines
+CURVES_SIDE_BY_SIDE_SAVING = 60  # px of chrome loss and accuracy side by side do without
 
 CORE_SHARE = 0.62  # of the central height: the core row
 ACTIVATION_SHARE = 0.36  # of the core row's width, side by side
@@ -93,10 +94,17 @@ class Needs:
     def activation_min(self) -> tuple[int, int]:
         return _plus(ACTIVATION_PLOT, self.activation_chrome)
 
-    def history_min(self, key: str) -> tuple[int, int]:
-        """Minimum size of a history view: 'curves' holds two plots, one above the other."""
+    def history_min(self, key: str, in_tab: bool = False) -> tuple[int, int]:
+        """Minimum size of a history view. 'curves' holds two plots, one above the other in a
+        row, side by side in a tab across the window (one step axis less: its chrome is
+        :data:`CURVES_SIDE_BY_SIDE_SAVING` lower)."""
         if key == "curves":
             w, h = self.curves_chrome
+            if in_tab:
+                return (
+                    2 * HISTORY_PLOT[0] + 2 * w,
+                    HISTORY_PLOT[1] + h - CURVES_SIDE_BY_SIDE_SAVING,
+                )
             return (HISTORY_PLOT[0] + w + SAFETY, 2 * HISTORY_PLOT[1] + h + SAFETY)
         chrome = {
             "heatmap": self.heatmap_chrome,
@@ -146,7 +154,7 @@ def core_min_height(needs: Needs, stacked: bool) -> int:
 def bottom_page_height(key: str, needs: Needs) -> int:
     """Height the bottom row needs to show page ``key`` (with its tab bar)."""
     if key in HISTORY_KEYS:
-        return needs.history_min(key)[1] + needs.tab_bar
+        return needs.history_min(key, in_tab=True)[1] + needs.tab_bar
     if key == "controls":
         return needs.controls_min_height + needs.tab_bar
     if key == "lesson":

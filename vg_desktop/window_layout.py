@@ -14,7 +14,7 @@ import json
 import logging
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QImage, QPainter
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -427,7 +427,8 @@ class WindowLayout(QObject):
         window = self.window
         wanted, current = window.zoom, window.effective_zoom
         lowest = min(1.0, wanted)
-        key = (central, window.theme_name, round(wanted, 3))
+        # Keyed on the window's size: the central area itself changes with the type size.
+        key = (window.width(), window.height(), window.theme_name, round(wanted, 3))
         ceiling = self._failed_zoom.get(key, wanted * 1.001)
         if not plan.fits and current > lowest + 1e-3:
             self._failed_zoom[key] = min(ceiling, current)
@@ -592,6 +593,8 @@ class WindowLayout(QObject):
         views = plot_views(window)
         for key, outer in (("bars", self.bars_panel), ("activation", self.activation_panel)):
             measured = _chrome(outer, [views[key][1]])
+            if measured is not None and key == "bars":
+                measured = (measured[0], measured[1] + self._headline_allowance())
             if measured is not None:
                 if key == "activation":
                     # The histogram's axis appears with the first data: count it from the
@@ -607,7 +610,7 @@ class WindowLayout(QObject):
         estimate = {
             "bars": (110, 160),
             "activation": (190, 200),
-            "curves": (150, 200),
+            "curves": (150, 210),
             "features": (70, 115),
             "heatmap": (160, 70),
             "dataset": (70, 115),
@@ -638,6 +641,26 @@ class WindowLayout(QObject):
             title=self.panels["curves"].title_label.sizeHint().height() + 2,
             handle=self.core.handleWidth(),
         )
+
+    def _headline_allowance(self) -> int:
+        """Room for the finding above the bars beyond what it takes now: at least two lines,
+        so its text changing from frame to frame does not move the layout under the class."""
+        headline = getattr(self.window, "headline", None)
+        if headline is None or not headline.isVisible():
+            return 0
+        two_lines = 2 * headline.fontMetrics().lineSpacing() + 4
+        return max(0, two_lines - headline.height())
+
+    def watch(self, widget: QWidget) -> None:
+        """Reflow when ``widget`` changes its size by itself (a label whose text wraps anew)."""
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == QEvent.Type.Resize and not self._applying:
+            old, new = event.oldSize(), event.size()
+            if old.isValid() and old.height() != new.height():
+                self.schedule(1)
+        return False
 
     def _type_scale(self) -> float:
         theme = self.window.plot_theme()

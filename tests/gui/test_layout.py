@@ -22,6 +22,7 @@ from vg_desktop import layout_probe
 
 SIZES = [(1024, 768), (1280, 720), (1280, 800), (1366, 768), (1920, 1080), (2560, 1440)]
 THEMES = ("light", "dark", "presentation")
+SIDE_FROM = {"light": 1366, "dark": 1366, "presentation": 1920}
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -171,6 +172,9 @@ def test_fresh_window_at_every_classroom_size(qtbot, theme):
             win.resize(*size)
             check(win, f"{theme} {size}")
             assert (win.width(), win.height()) == size
+            # As the README says: the controls beside the plots from 1366 px (light and dark)
+            # or 1920 px (presentation) up, in tabs under them below that.
+            assert win.view_layout.plan.side_column == (size[0] >= SIDE_FROM[theme]), size
             win.set_stage_view(True, full_screen=False)
             report = check(win, f"{theme} {size} Stage view")
             assert set(report.plots) == {"bars", "activation"}
@@ -283,7 +287,8 @@ def test_no_tab_bar_is_drawn_over_the_status_bar(qtbot):
             win.apply_theme(theme)
             settle(win)
             status = win.statusBar().geometry()
-            allowed = {win.view_layout.side_tabs.tabBar(), win.view_layout.bottom_tabs.tabBar()}
+            vl = win.view_layout
+            allowed = {t.tabBar() for t in (vl.side_tabs, vl.bottom_tabs, vl.data_tabs)}
             for bar in win.findChildren(QTabBar):
                 if bar.isVisible():
                     assert bar in allowed, "a tab bar outside the layout's tab widgets"

@@ -372,6 +372,12 @@ def style_axis(axis: pg.AxisItem, theme: Theme, label: str | None = None) -> Non
     axis.setGrid(int(theme.grid_alpha * 255) if axis.grid is not False else False)
     if isinstance(axis, BaseAxis):
         axis.grid_background = theme.color("background")
+        # pyqtgraph only ever grows an axis's room for its tick labels (unless they shrink by
+        # 10 px or more): measured afresh for the new type, so the layout comes back exactly
+        # after a zoom in and out.
+        axis.textWidth = axis.textHeight = 0
+        if axis.orientation in ("top", "bottom"):
+            axis._updateHeight()
 
 
 def style_plot_item(plot_item: pg.PlotItem, theme: Theme) -> None:
