@@ -646,10 +646,10 @@ class WindowLayout(QObject):
         """Room for the finding above the bars beyond what it takes now: at least two lines,
         so its text changing from frame to frame does not move the layout under the class."""
         headline = getattr(self.window, "headline", None)
-        if headline is None or not headline.isVisible():
+        if headline is None:
             return 0
         two_lines = 2 * headline.fontMetrics().lineSpacing() + 4
-        return max(0, two_lines - headline.height())
+        return max(0, two_lines - (headline.height() if headline.isVisible() else 0))
 
     def watch(self, widget: QWidget) -> None:
         """Reflow when ``widget`` changes its size by itself (a label whose text wraps anew)."""

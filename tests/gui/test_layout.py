@@ -152,6 +152,8 @@ def open_window(qtbot, theme: str, size: tuple[int, int]):
     qtbot.waitExposed(win)
     win.apply_theme(theme)
     qtbot.waitUntil(lambda: win.frames_drawn > 0, timeout=10000)
+    # The first network's frame is on screen, with its finding above the bars.
+    qtbot.waitUntil(lambda: win._drawn is win._latest and bool(win.headline.text()), timeout=10000)
     return win
 
 
