@@ -37,7 +37,7 @@ SAFETY = 6  # pixels added to every minimum: rounding, splitter handles, frame l
 CURVES_SIDE_BY_SIDE_SAVING = 60  # px of chrome loss and accuracy side by side do without
 
 CORE_SHARE = 0.62  # of the central height: the core row
-ACTIVATION_SHARE = 0.36  # of the core row's width, side by side
+ACTIVATION_SHARE = 0.33  # of the core row's width, side by side
 STACKED_BARS_SHARE = 0.55  # of the core column's height, stacked
 WIDE_SIDE_MAX = 0.30  # the side column never takes more of the width than this
 
@@ -123,6 +123,8 @@ HISTORY_KEYS = ("curves", "heatmap", "dataset", "features", "network")
 # Side by side, the history views take three places: the data and the layer features share one
 # (as tabs), so the two consequences of a starved layer are one click apart.
 ROW_SLOTS = (("curves",), ("heatmap",), ("dataset", "features", "network"))
+ROW_WEIGHTS = (0.40, 0.27, 0.33)  # how the rest of the row's width is shared
+CURVES_ROW_FACTOR = 3  # the loss curves' legend names both runs of A/B in full
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,12 @@ class LayoutPlan:
     stage: bool = False
     fits: bool = True  # every minimum is met
     notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def row_slot_min(slot: list[str] | tuple[str, ...], needs: Needs) -> int:
+    """Width of one place in the history row: its widest view's minimum; the loss curves get
+    :data:`CURVES_ROW_FACTOR` times theirs, so their legend names both runs of A/B in full."""
+    return max(needs.history_min(k)[0] * (CURVES_ROW_FACTOR if k == "curves" else 1) for k in slot)
 
 
 def core_fits_side_by_side(width: int, needs: Needs) -> bool:
@@ -229,7 +237,7 @@ def decide(
     history = tuple(k for k in HISTORY_KEYS if k in history)
     slots = [[k for k in slot if k in history] for slot in ROW_SLOTS]
     slots = [slot for slot in slots if slot]
-    row_width = sum(max(needs.history_min(k)[0] for k in slot) for slot in slots)
+    row_width = sum(row_slot_min(slot, needs) for slot in slots)
     row_width += h * max(len(slots) - 1, 0)
     row_height = needs.title + max(
         (

@@ -15,8 +15,9 @@ import logging
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QImage, QPainter
+from PySide6.QtGui import QAction, QFont, QFontMetrics, QImage, QPainter
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QLabel,
     QLayout,
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SIDE_KEYS = ("lesson", "controls")
 SETTINGS_KEY = "view/layout"
+HEADLINE_MAX_SCALE = 1.15  # the finding's type relative to the window's (app.HEADLINE_SCALE)
 
 
 class FlowLayout(QLayout):
@@ -138,7 +140,7 @@ class Panel(QWidget):
         self.setObjectName(f"panel_{key}")
         self.title_label = QLabel(title)
         self.title_label.setObjectName("panel_title")
-        self.title_label.setStyleSheet("font-weight: bold")  # in the window's type size
+        self._bold_title()
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
@@ -159,6 +161,16 @@ class Panel(QWidget):
 
     def raise_(self) -> None:
         self._owner.raise_panel(self.key)
+
+    def _bold_title(self) -> None:
+        font = QFont(self.font())
+        font.setBold(True)
+        self.title_label.setFont(font)
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:  # the title follows the window's type size
+            self._bold_title()
 
     def showEvent(self, event) -> None:
         super().showEvent(event)
@@ -510,8 +522,23 @@ class WindowLayout(QObject):
         )
         slots = self.bottom_row.count()
         if not plan.history_in_tabs and slots:
-            each = (right_w - self.bottom_row.handleWidth() * (slots - 1)) // slots
-            self.bottom_row.setSizes([each] * slots)
+            # Each place gets its view's minimum, and the rest is shared by ROW_WEIGHTS.
+            keys = [
+                [k for k in slot if self.is_open(k)]
+                for slot in rules.ROW_SLOTS
+                if any(self.is_open(k) for k in slot)
+            ]
+            mins = [rules.row_slot_min(slot, self.needs) for slot in keys]
+            weights = [
+                rules.ROW_WEIGHTS[rules.ROW_SLOTS.index(s)]
+                for s in rules.ROW_SLOTS
+                if any(self.is_open(k) for k in s)
+            ]
+            room = right_w - self.bottom_row.handleWidth() * (slots - 1)
+            extra = max(0, room - sum(mins))
+            self.bottom_row.setSizes(
+                [m + round(extra * w / sum(weights)) for m, w in zip(mins, weights, strict=True)]
+            )
 
     def _detach(self, panel: Panel) -> None:
         for tabs in (self.side_tabs, self.bottom_tabs, self.data_tabs):
@@ -593,8 +620,13 @@ class WindowLayout(QObject):
         views = plot_views(window)
         for key, outer in (("bars", self.bars_panel), ("activation", self.activation_panel)):
             measured = _chrome(outer, [views[key][1]])
-            if measured is not None and key == "bars":
-                measured = (measured[0], measured[1] + self._headline_allowance())
+            if measured is not None:
+                # Room for the texts above and below the plots at their longest, so a text
+                # that changes with the data does not move the layout under the class.
+                label, lines, scale = (
+                    ("headline", 2, HEADLINE_MAX_SCALE) if key == "bars" else ("layer_info", 3, 1.0)
+                )
+                measured = (measured[0], measured[1] + self._text_allowance(label, lines, scale))
             if measured is not None:
                 if key == "activation":
                     # The histogram's axis appears with the first data: count it from the
@@ -642,14 +674,17 @@ class WindowLayout(QObject):
             handle=self.core.handleWidth(),
         )
 
-    def _headline_allowance(self) -> int:
-        """Room for the finding above the bars beyond what it takes now: at least two lines,
-        so its text changing from frame to frame does not move the layout under the class."""
-        headline = getattr(self.window, "headline", None)
-        if headline is None:
+    def _text_allowance(self, name: str, lines: int, scale: float) -> int:
+        """Height ``lines`` lines of the window's label ``name`` need (bold, ``scale`` x the
+        window's type: the finding's largest type) beyond the height it has now."""
+        label = getattr(self.window, name, None)
+        if label is None:
             return 0
-        two_lines = 2 * headline.fontMetrics().lineSpacing() + 4
-        return max(0, two_lines - (headline.height() if headline.isVisible() else 0))
+        font = QFont(QApplication.font())
+        font.setPointSizeF(font.pointSizeF() * scale)
+        font.setBold(name == "headline")
+        room = lines * QFontMetrics(font).lineSpacing() + 4
+        return max(0, room - (label.height() if label.isVisible() else 0))
 
     def watch(self, widget: QWidget) -> None:
         """Reflow when ``widget`` changes its size by itself (a label whose text wraps anew)."""

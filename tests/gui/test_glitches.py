@@ -228,14 +228,14 @@ def _text_rows(widget, height: int) -> int:
 
 
 def test_panel_titles_grow_with_presentation_type(qtbot, window) -> None:
-    dock = window.docks["activation"]
+    title = window.docks["activation"].title_label  # the panel's title (it was a dock's)
     window.apply_theme("light")
     qtbot.wait(50)
-    light = _text_rows(dock, 40)
+    light = _text_rows(title, 40)
     window.apply_theme("presentation")
-    qtbot.waitUntil(lambda: _text_rows(dock, 40) >= 1.25 * light, timeout=3000)
+    qtbot.waitUntil(lambda: _text_rows(title, 40) >= 1.25 * light, timeout=3000)
     window.apply_theme("light")
-    qtbot.waitUntil(lambda: _text_rows(dock, 40) == light, timeout=3000)
+    qtbot.waitUntil(lambda: _text_rows(title, 40) == light, timeout=3000)
 
 
 @pytest.mark.parametrize("theme_name", ["light", "presentation"])

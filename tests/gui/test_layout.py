@@ -154,6 +154,7 @@ def open_window(qtbot, theme: str, size: tuple[int, int]):
     qtbot.waitUntil(lambda: win.frames_drawn > 0, timeout=10000)
     # The first network's frame is on screen, with its finding above the bars.
     qtbot.waitUntil(lambda: win._drawn is win._latest and bool(win.headline.text()), timeout=10000)
+    qtbot.wait(500)  # the legends and figures that follow the first snapshots have arrived
     return win
 
 

@@ -41,7 +41,7 @@ MAX_POINTS = 4000  # per-step lines: more points than pixels only costs time
 TREND_POINTS = 800  # moving-average lines
 TREND_WINDOWS = 40  # the moving-average window is 1/40 of the history (at least 1 row)
 RAW_ALPHA = 0.35
-SIDE_BY_SIDE_RATIO = 2.2  # width / height from which loss and accuracy sit side by side
+SIDE_BY_SIDE_RATIO = 3.5  # width / height from which loss and accuracy sit side by side
 
 
 def subsample(n: int, limit: int = MAX_POINTS) -> np.ndarray:
@@ -352,9 +352,12 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         if side_by_side:
             self.ci.addItem(self.accuracy_plot, row=0, col=1)
             layout.setRowStretchFactor(1, 0)
+            layout.setColumnStretchFactor(0, 1)
+            layout.setColumnStretchFactor(1, 1)
         else:
             self.ci.addItem(self.accuracy_plot, row=1, col=0)
             layout.setRowStretchFactor(1, 1)
+            layout.setColumnStretchFactor(1, 0)
         bottom = self.loss_plot.getAxis("bottom")
         bottom.setStyle(showValues=side_by_side)
         self.loss_plot.setLabel("bottom", "Step" if side_by_side else None)
