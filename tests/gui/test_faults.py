@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from vg_desktop import files
 from vg_desktop.engine import DataConfig, ExperimentConfig, NetworkConfig, TrainConfig
+from vg_desktop.engine.experiment import MAX_FILE_BYTES as MAX_EXPERIMENT_BYTES
 from vg_desktop.engine.experiment import VERSION as EXPERIMENT_VERSION
 from vg_desktop.engine.experiment import experiment_to_dict, load_experiment, save_experiment
 from vg_desktop.engine.run import TrainingRun
@@ -296,7 +297,7 @@ BAD_OPEN = {
     ),
     "root-list.vgx": b"[1, 2]",
     "foreign.json": b'{"name": "something else"}',
-    "huge.vgx": VALID + b" " * 1_100_000,
+    "huge.vgx": VALID + b" " * MAX_EXPERIMENT_BYTES,  # one past the limit (16 MB with own points)
     "deep-nesting.vgx": b"[" * 100_000,
     "huge-number.vgx": b'{"format": "vg-desktop-experiment", "version": ' + b"9" * 5000 + b"}",
     "lesson-cut.vglesson": VALID_LESSON[: len(VALID_LESSON) // 3],
