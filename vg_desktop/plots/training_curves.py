@@ -336,6 +336,20 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         super().resizeEvent(event)
         if hasattr(self, "_side_by_side"):  # pyqtgraph resizes once before __init__ is done
             self._arrange(self.width() >= SIDE_BY_SIDE_RATIO * self.height())
+            self._share_columns()
+
+    def _share_columns(self) -> None:
+        """Side by side, each plot gets half the width (the legend above the loss plot would
+        otherwise claim most of it)."""
+        layout = self.ci.layout
+        if self._side_by_side:
+            half = max(1.0, (self.width() - 40) / 2)
+            for col in (0, 1):
+                layout.setColumnFixedWidth(col, half)
+        else:
+            for col in (0, 1):
+                layout.setColumnMinimumWidth(col, 0)
+                layout.setColumnMaximumWidth(col, 1e6)
 
     def side_by_side(self) -> bool:
         """True when loss and accuracy sit side by side (a wide, short panel)."""
