@@ -169,3 +169,53 @@ def test_network_picture_shades_layers_by_the_snapshots_norms_and_selects_on_cli
     widget_pos = picture.mapFromScene(scene_pos)
     qtbot.mouseClick(picture.viewport(), Qt.MouseButton.LeftButton, pos=widget_pos)
     qtbot.waitUntil(lambda: window.layer.value() == 7, timeout=3000)
+
+
+def _features(kind: str, n: int, step: int):
+    from vg_desktop.snapshot import LayerFeatures
+
+    rng = np.random.default_rng(step)
+    units = np.arange(1, n + 1)
+    if kind == "plane":
+        values = rng.random((n, 12, 12)).astype(np.float32)
+        return LayerFeatures(2, kind, values, units, n, step, "relu", extent=(-1, 1, -1, 1))
+    if kind == "weights":
+        values = rng.standard_normal((n, 8, 8)).astype(np.float32)
+        return LayerFeatures(1, kind, values, units, n, step, "relu", initial=values * 0.5)
+    samples = rng.random((10, 64))
+    values = rng.random((10, n)).astype(np.float32)
+    return LayerFeatures(
+        3, kind, values, units, n, step, "relu", samples=samples, sample_labels=np.arange(10)
+    )
+
+
+def test_the_features_view_reuses_its_cells_when_the_layer_kind_or_count_changes(qtbot):
+    """Changing layer (digits: weights <-> sample digits; 2-D: another unit count) moved the
+    GUI thread's answer past 500 ms in the fuzz test: 16 view boxes were destroyed and built
+    anew each time. Now the same boxes are placed again, and only the shown ones are visible."""
+    from vg_desktop.plots.layer_features_view import LayerFeaturesView
+
+    view = LayerFeaturesView()
+    qtbot.addWidget(view)
+    view.resize(420, 260)
+    view.show()
+    qtbot.waitUntil(lambda: len(view._pool) == 16, timeout=5000)  # built ahead, when idle
+    boxes = {id(box) for box, _, _ in view._pool}
+    for step, (kind, n) in enumerate(
+        [("plane", 16), ("samples", 16), ("weights", 16), ("plane", 3), ("weights", 7)]
+    ):
+        f = _features(kind, n, step)
+        view.show_features(f)
+        assert {id(box) for box, _, _ in view._pool} == boxes  # none built or dropped
+        shown = view.shown_images()
+        if kind == "samples":
+            assert not any(box.isVisible() for box, _, _ in view._pool)
+            np.testing.assert_array_equal(shown[0], f.values)
+            continue
+        assert len(shown) == n and view._cells_layout.layout.count() == n
+        assert all(box.yInverted() == (kind == "weights") for box, _ in view._cells)
+        expected = f.values - f.initial if kind == "weights" else f.values
+        np.testing.assert_allclose(shown[-1], expected[-1], atol=1e-6)
+    qtbot.wait(50)
+    widths = {round(box.geometry().width()) for box, _ in view._cells}
+    assert len(widths) == 1 and widths.pop() > 40  # 7 equal cells fill the view again

@@ -14,9 +14,10 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF
+from PySide6.QtCore import QRectF, QTimer
 from PySide6.QtWidgets import QGraphicsRectItem
 
+from ..layer_features import FEATURE_UNITS
 from ..snapshot import LayerFeatures
 from .theme import LIGHT, Theme, qcolor
 
@@ -28,6 +29,7 @@ WEIGHT_MAP = pg.ColorMap([0.0, 0.5, 1.0], ["#2166ac", "#ffffff", "#b2182b"])
 # means the same output at every step and in every layer.
 BOUNDED = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0)}
 SAMPLE_GAP = 1  # pixels between sample digits (rows)
+CELLS_PER_IDLE_TICK = 2  # cells built ahead per idle turn of the event loop (~3 ms each)
 
 
 def output_levels(values: np.ndarray, activation: str) -> tuple[float, float]:
@@ -82,8 +84,18 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._features: LayerFeatures | None = None
         self._title = self.addLabel("Layer features", row=0, col=0, colspan=2)
         self._cells_layout = self.addLayout(row=1, col=0)
-        self._cells: list[tuple[pg.ViewBox, pg.ImageItem]] = []
+        self._cells: list[tuple[pg.ViewBox, pg.ImageItem]] = []  # the cells on show
         self._frames: list[QGraphicsRectItem] = []  # an outline around each cell's image
+        # Every cell ever built, kept for reuse: building and placing 16 view boxes took
+        # 50-200 ms of the GUI thread, once per change of layer kind, unit count or shape.
+        self._pool: list[tuple[pg.ViewBox, pg.ImageItem, QGraphicsRectItem]] = []
+        self._placed: list = []  # the items in the cells' grid now
+        # ... built ahead, a few per turn of the event loop, so not even the first layer shown
+        # builds them all at once.
+        self._pool_timer = QTimer(self)
+        self._pool_timer.setInterval(0)
+        self._pool_timer.timeout.connect(self._grow_pool)
+        self._pool_timer.start()
         self._samples_box = pg.ViewBox(invertY=True, lockAspect=True, enableMouse=False)
         self._samples_images = pg.ImageItem(axisOrder="row-major")
         self._samples_outputs = pg.ImageItem(axisOrder="row-major")
@@ -202,17 +214,46 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self.setToolTip(tip)
         return f"{title} · step {f.step:,}"
 
-    def _use_layout(self, key: tuple, build) -> bool:
-        """Rebuild the grid of cells only when its shape changes (not on every refresh);
-        True when it was rebuilt."""
+    def _use_layout(self, key: tuple, items) -> bool:
+        """Place ``items()`` (a list of (item, row, col)) in the grid only when its shape
+        changes (not on every refresh); True when it was placed anew. The items are moved,
+        not re-created: they stay in the scene, and those not placed are hidden."""
         if key == self._layout_key:
             return False
         self._layout_key = key
-        self._cells_layout.clear()
-        self._cells = []
-        self._frames = []
-        build()
+        grid = self._cells_layout.layout  # the QGraphicsGridLayout under pyqtgraph's layout
+        for item in self._placed:
+            item.setVisible(False)
+        while grid.count():
+            grid.removeAt(grid.count() - 1)
+        placed = items()
+        for item, row, col in placed:
+            grid.addItem(item, row, col)  # (a child of the cells' layout from now on)
+            item.setVisible(True)
+        self._placed = [item for item, _, _ in placed]
         return True
+
+    def _grow_pool(self) -> None:
+        if len(self._pool) >= FEATURE_UNITS:
+            self._pool_timer.stop()
+            return
+        self._cell(min(len(self._pool) + CELLS_PER_IDLE_TICK, FEATURE_UNITS) - 1, invert_y=False)
+
+    def _cell(self, k: int, invert_y: bool) -> tuple[pg.ViewBox, pg.ImageItem, QGraphicsRectItem]:
+        """Cell ``k`` of the pool, built the first time it is needed."""
+        while len(self._pool) <= k:
+            box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=invert_y)
+            box.setMenuEnabled(False)
+            image = pg.ImageItem(axisOrder="row-major")
+            box.addItem(image)
+            frame = QGraphicsRectItem()
+            box.addItem(frame)
+            box.setVisible(False)
+            self._pool.append((box, image, frame))
+        box, image, frame = self._pool[k]
+        if box.yInverted() != invert_y:
+            box.invertY(invert_y)
+        return box, image, frame
 
     def _show_cells(self, f: LayerFeatures) -> None:
         n = len(f.units)
@@ -220,19 +261,13 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         rows, cols = grid_shape(n, aspect)
         weights = f.kind == "weights"
 
-        def build() -> None:
-            for k in range(n):
-                box = pg.ViewBox(lockAspect=True, enableMouse=False, invertY=weights)
-                box.setMenuEnabled(False)
-                image = pg.ImageItem(axisOrder="row-major")
-                box.addItem(image)
-                frame = QGraphicsRectItem()
-                box.addItem(frame)
-                self._frames.append(frame)
-                self._cells_layout.addItem(box, row=k // cols, col=k % cols)
-                self._cells.append((box, image))
+        def cells() -> list:
+            pool = [self._cell(k, weights) for k in range(n)]
+            self._cells = [(box, image) for box, image, _ in pool]
+            self._frames = [frame for _, _, frame in pool]
+            return [(box, k // cols, k % cols) for k, (box, _, _) in enumerate(pool)]
 
-        force_layout = self._use_layout((f.kind, n, rows, cols), build)
+        force_layout = self._use_layout((f.kind, n, rows, cols), cells)
         values = f.values
         if weights:
             cmap = WEIGHT_MAP
@@ -266,10 +301,7 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         self._bar.getAxis("right").setLabel(label)
 
     def _show_samples(self, f: LayerFeatures) -> None:
-        def build() -> None:
-            self._cells_layout.addItem(self._samples_box, row=0, col=0)
-
-        self._use_layout(("samples",), build)
+        self._use_layout(("samples",), lambda: [(self._samples_box, 0, 0)])
         t = self._theme
         k, side = len(f.sample_labels), 8
         pitch = side + SAMPLE_GAP
