@@ -691,7 +691,11 @@ class WindowLayout(QObject):
         widget.installEventFilter(self)
 
     def eventFilter(self, obj, event) -> bool:
-        if event.type() == QEvent.Type.Resize and not self._applying:
+        # Also while applying a plan: a label that wraps anew because the plan gave it another
+        # width changes the chrome this pass measured before it, so one more pass must measure
+        # again. Dropping it left the layout on a stale measure that depended on what the label
+        # showed when the window opened (and so on what ran before it in the process).
+        if event.type() == QEvent.Type.Resize:
             old, new = event.oldSize(), event.size()
             if old.isValid() and old.height() != new.height():
                 self.schedule(1)
