@@ -195,7 +195,7 @@ LAUNCHER = textwrap.dedent(
     from vg_desktop import app as appmod
 
     mode = sys.argv[1]
-    real_show = appmod.MainWindow.show
+    real_show = appmod.MainWindow.show_on_screen  # how main() shows the window
 
     def show(window):
         real_show(window)
@@ -212,7 +212,7 @@ LAUNCHER = textwrap.dedent(
                     QTimer.singleShot(50, quit_when_trained)
             QTimer.singleShot(50, quit_when_trained)
 
-    appmod.MainWindow.show = show
+    appmod.MainWindow.show_on_screen = show
     from vg_desktop.__main__ import main
     sys.exit(main([]))
     """
