@@ -40,6 +40,7 @@ CURE_STEPS = (
     "01:cure-batch-norm",
     "01:cure-residual",
     "01:cure-initialization",
+    "01:exploding-clipped",  # clipping cures the exploding step's divergence (issue 15)
     "02:glorot-normalized",
     "02:he-he",
     "02:ioffe-with",
