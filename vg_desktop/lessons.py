@@ -7,6 +7,9 @@ field. Reading is as strict as an experiment file: anything wrong raises
 :class:`LessonFileError` with a message a teacher can act on, naming the step at fault, so a
 broken lesson never half-loads in front of a class.
 
+A step's optional ``summary`` is the few sentences the class must see and remember, short enough
+to project in large type beside the question; the full ``text`` stays one click away.
+
 A step's ``expect`` list states what the class will see in numbers a test can re-measure
 (:func:`check_step`). We teach, so every claim a built-in lesson makes is re-checked by the test
 suite against the engine itself.
@@ -41,7 +44,14 @@ MAX_EXPECT_STEPS = 5000  # a check may train at most this many steps (it must st
 QUANTITIES = ("signal", "weight", "update", "stream", "distance")
 PANELS = ("data", "features")  # the tabs a step can bring to the front
 _TEXT_LIMITS = {"title": 200, "author": 200, "description": 2000}
-_STEP_TEXT_LIMITS = {"id": 80, "title": 200, "text": 6000, "question": 1000, "citation": 1000}
+_STEP_TEXT_LIMITS = {
+    "id": 80,
+    "title": 200,
+    "text": 6000,
+    "question": 1000,
+    "citation": 1000,
+    "summary": 600,  # projected in large type beside the question: a few sentences at most
+}
 _SECTIONS = {"network": NetworkConfig, "data": DataConfig, "train": TrainConfig}
 
 
@@ -307,6 +317,9 @@ class LessonStep:
     # The question asks the class to predict what the bars will show: the window hides the
     # bars and the headline once the step is set up, until Play (or Step) reveals them.
     predict: bool = False
+    # What the class must see and remember, short enough to project beside the question
+    # (the full text stays one click away); None: the file gives none (e.g. a user's lesson).
+    summary: str | None = None
 
 
 @dataclass(frozen=True)
@@ -489,7 +502,7 @@ def _step(data: object) -> LessonStep:
     _keys(
         data,
         {"id", "title", "text", "question", "settings"},
-        {"view", "citation", "expect", "predict"},
+        {"view", "citation", "expect", "predict", "summary"},
         "the step",
     )
     texts = {
@@ -501,6 +514,9 @@ def _step(data: object) -> LessonStep:
     citation = data.get("citation")
     if citation is not None:
         citation = _text(citation, "citation", _STEP_TEXT_LIMITS["citation"])
+    summary = None
+    if "summary" in data:  # optional, but if present it must be real text (null is refused)
+        summary = _text(data["summary"], "summary", _STEP_TEXT_LIMITS["summary"])
     predict = data.get("predict", False)
     if not isinstance(predict, bool):
         raise LessonFileError(f"'predict' must be true or false; got {_short(predict)}")
@@ -518,6 +534,7 @@ def _step(data: object) -> LessonStep:
         citation=citation,
         expect=tuple(_expectation(e, depth) for e in expect),
         predict=predict,
+        summary=summary,
         **texts,
     )
 
@@ -592,13 +609,10 @@ def lesson_to_dict(lesson: Lesson) -> dict:
     same experiments even if a later version changes a default."""
     steps = []
     for s in lesson.steps:
-        entry: dict = {
-            "id": s.id,
-            "title": s.title,
-            "text": s.text,
-            "question": s.question,
-            "settings": _settings_to_dict(s.settings),
-        }
+        entry: dict = {"id": s.id, "title": s.title}
+        if s.summary is not None:  # beside the text it condenses, as the built-in files put it
+            entry["summary"] = s.summary
+        entry.update(text=s.text, question=s.question, settings=_settings_to_dict(s.settings))
         view = {
             f.name: getattr(s.view, f.name)
             for f in fields(ViewHints)
