@@ -5,6 +5,7 @@ step that asks the class to predict does not give the answer away."""
 
 from __future__ import annotations
 
+import copy
 import re
 from decimal import Decimal
 
@@ -12,6 +13,7 @@ import pytest
 
 from vg_desktop.lessons import (
     LessonFileError,
+    builtin_lessons,
     lesson_from_dict,
     lesson_to_dict,
     load_lesson,
@@ -133,3 +135,90 @@ def test_figures_are_read_in_every_notation_the_lessons_use():
     assert not figures("about 3 × 10⁻¹²") <= figures("about 4 × 10⁻¹² and 3 layers")
     assert not figures("10⁻⁶") <= figures("0.25¹⁰ ≈ 10⁻⁸, 6 layers")
     assert not figures("87 %") <= figures("86 % after 87 steps")
+
+
+# ---------------------------------------------------------------------------- built-in lessons
+def builtin_steps():
+    return [
+        (f"{path.stem[:2]}:{step.id}", step)
+        for path in builtin_lessons()
+        for step in load_lesson(path).steps
+    ]
+
+
+STEPS = builtin_steps()
+IDS = [name for name, _ in STEPS]
+
+
+def test_every_built_in_step_has_a_summary():
+    missing = [name for name, step in STEPS if step.summary is None]
+    assert not missing, f"steps without a summary: {missing}"
+    assert len(STEPS) == 27
+
+
+@pytest.mark.parametrize("step", [s for _, s in STEPS], ids=IDS)
+def test_built_in_summary_is_short_plain_and_one_line(step):
+    summary = step.summary
+    assert SUMMARY_MIN <= len(summary) <= SUMMARY_MAX, len(summary)
+    assert summary == summary.strip() and "  " not in summary
+    assert not re.search(r"[\n\r\t\u2028\u2029]", summary), "one line, no breaks"
+    assert not re.search(r"<[A-Za-z/!?]|&#?\w+;", summary), "plain text, no HTML"
+    assert "?" not in summary, "the question is shown beside the summary: do not repeat it"
+    assert summary.count(". ") + 1 <= 3 + summary.count("e.g. "), "one to three sentences"
+
+
+@pytest.mark.parametrize("step", [s for _, s in STEPS], ids=IDS)
+def test_every_figure_of_a_summary_is_stated_by_its_step(step):
+    stated = figures(step.text) | figures(step.question)
+    new = figures(step.summary) - stated
+    assert not new, f"{step.id}: the summary states {sorted(new)}, which its text does not"
+
+
+def _expected_bounds(step) -> set[str]:
+    """The bounds of the step's measured claims, as figures (1e-10 as '10^-10' and '1e-10')."""
+    bounds = set()
+    for e in step.expect:
+        if e.diverges_within_steps is not None:
+            bounds.add(str(e.diverges_within_steps))
+        for m in e.measures:
+            for bound in (m.above, m.below):
+                if bound is None:
+                    continue
+                exact = Decimal(repr(bound)).normalize()
+                bounds.add(format(exact, "f"))  # 0.65, 10000
+                bounds |= {f"10^{exact.adjusted()}", f"1e{exact.adjusted()}"}
+    return bounds
+
+
+PREDICT = [(name, step) for name, step in STEPS if step.predict]
+
+
+@pytest.mark.parametrize("step", [s for _, s in PREDICT], ids=[n for n, _ in PREDICT])
+def test_a_predicting_summary_does_not_give_the_answer_away(step):
+    """The bars are veiled until Play: the summary sets the experiment up, with no power of ten
+    (a measured ratio), no bound of a measured claim and none of the outcome's words."""
+    summary = step.summary
+    found = figures(summary)
+    assert not [f for f in found if "^" in f or "e" in f], f"a power of ten in {summary!r}"
+    assert not found & _expected_bounds(step), found & _expected_bounds(step)
+    words = ("vanish", "explod", "smallest", "largest", "millionth", "diverg", "overflow", "0.69")
+    assert not [w for w in words if w in summary.lower()], summary
+    assert "predict" in summary.lower()
+
+
+def test_the_answer_check_catches_a_summary_that_tells():
+    story = {s.id: s for s in load_lesson(builtin_lessons()[0]).steps}
+    tells = story["the-problem"].text.split("\n\n")[1]  # "… about 10⁻¹² of it …"
+    assert [f for f in figures(tells) if "^" in f]
+    exploding = story["exploding"]
+    assert figures("more than 10⁴ times") & _expected_bounds(exploding)
+
+
+def test_summaries_survive_a_round_trip_through_a_file(tmp_path):
+    for path in builtin_lessons():
+        lesson = load_lesson(path)
+        copy_path = tmp_path / path.name
+        save_lesson(lesson, copy_path)
+        again = load_lesson(copy_path)
+        assert [s.summary for s in again.steps] == [s.summary for s in lesson.steps]
+        assert lesson_from_dict(copy.deepcopy(lesson_to_dict(lesson))) == lesson
