@@ -76,6 +76,9 @@ def prestart() -> None:
             forkserver.ensure_running()
 
 
+_MAIN_SWAP = threading.Lock()
+
+
 @contextlib.contextmanager
 def hidden_main_module():
     """Start training processes with this around ``Process.start()``.
@@ -84,15 +87,17 @@ def hidden_main_module():
     target function there). The training process needs nothing from it, and a script or notebook
     without an ``if __name__ == "__main__"`` guard that opens a window would open it again in
     the child, which would start a child... A stand-in main module with no file or spec makes
-    the children skip it.
+    the children skip it. Runs start on their receiver threads, maybe two at once (A and B): a
+    lock keeps one from "restoring" the other's stand-in.
     """
-    main = sys.modules.get("__main__")
-    sys.modules["__main__"] = types.ModuleType("__main__")
-    try:
-        yield
-    finally:
-        if main is not None:
-            sys.modules["__main__"] = main
+    with _MAIN_SWAP:
+        main = sys.modules.get("__main__")
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            yield
+        finally:
+            if main is not None:
+                sys.modules["__main__"] = main
 
 
 def serve(

@@ -9,6 +9,9 @@ here turns what it sends into Qt signals, queued into the GUI thread. Threading 
   the window's frame timer draws only the newest.
 * :class:`TrainingController` lives in the GUI thread and owns the process and the receiver
   thread; widgets and tests connect to the controller only.
+* The GUI thread never starts, joins, terminates or kills a process (a start takes 10-20 ms):
+  the receiver thread starts it (commands wait in an outbox meanwhile) and reaps one that died;
+  a reaper thread waits for a retired run. Only closing the window waits, in :meth:`shutdown`.
 
 ``ISOLATION = "thread"`` runs the same loop in a thread of this process instead: tests that
 monkeypatch the engine to inject faults need it there.
@@ -62,6 +65,7 @@ class _Pump(QObject):
     """Runs in the receiver thread: forwards every message from the run as a queued signal."""
 
     received = Signal(str, object)
+    started = Signal(object)  # the run has started: its process id, or None (a thread)
     finished = Signal()
 
     def __init__(self, source) -> None:
@@ -117,16 +121,20 @@ def _read_events(events):
     return source
 
 
-def _send_commands(outbox: queue.SimpleQueue, commands) -> None:
+def _send_commands(outbox: queue.SimpleQueue, commands, done: threading.Event) -> None:
     """The sender thread: writes commands to the pipe in order, so the GUI thread never waits
     on it (loading weights sends up to ~100 MB; a stuck child could fill the pipe)."""
-    while (item := outbox.get()) is not None:
-        try:
-            commands.send(item)
-        except (BrokenPipeError, OSError):
-            return  # the process has ended; _on_run_ended reports it
-        except Exception:
-            log.exception("could not send %s to the training process", item[0])
+    try:
+        while (item := outbox.get()) is not None:
+            try:
+                commands.send(item)
+            except (BrokenPipeError, OSError):
+                return  # the process has ended; _on_run_ended reports it
+            except Exception:
+                log.exception("could not send %s to the training process", item[0])
+    finally:
+        done.set()  # waited for by the receiver thread (Thread.join() there would register
+        # the QThread with threading as a "dummy" thread that never goes away)
 
 
 _CONTROLLERS: list[TrainingController] = []
@@ -177,30 +185,31 @@ class TrainingController(QObject):
         self._pace: tuple = ("set_steps_per_frame", None)
         self._stop_conditions: tuple = ("set_stop_conditions", None, None)
         self._feature_layer: tuple = ("set_feature_layer", None)
+        self._restart_note: tuple[str, str] | None = None  # said once a replacement started
+        self._fallback_reason: str | None = None  # why no process could start (logged once)
+        self._route_lock = threading.Lock()  # commands: to the outbox, or to a loop here
         self._start(config)
         _CONTROLLERS.append(self)
 
     def _start(self, config: ExperimentConfig) -> None:
+        """Start a run: the receiver thread starts the training process (10-20 ms, more with a
+        busy machine: never on the GUI thread) and then forwards what it sends. Commands given
+        meanwhile wait in the outbox, in order."""
         # A replacement process numbers its runs after its predecessor's: the window tells runs
         # apart by id (a new id starts a new history).
         first_run_id = self._starts * RUN_IDS_PER_PROCESS + 1
         self._starts += 1
-        pump = None
+        self._process = None
+        self._loop = None
+        self._crashed = False
+        self._started = threading.Event()  # the process started, or the thread fallback
+        self._outbox = queue.SimpleQueue()
+        self._stopped_sending = False
+        self._first_message_at = None
         if ISOLATION == "process":
-            try:
-                pump = self._start_process(config, first_run_id)
-            except (OSError, RuntimeError, ValueError) as exc:
-                # A locked-down machine may forbid child processes or local sockets: train in a
-                # thread instead (slower while painting, but the class goes on).
-                log.warning("could not start a training process (%s); training in a thread", exc)
-                self._process = None
-        if pump is None:
-            self._loop = TrainingLoop(
-                config, lambda *message: pump._deliver(*message), first_run_id
-            )
-            pump = _Pump(lambda deliver: self._loop.run())
-            if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
-                sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+            pump = _Pump(lambda deliver: self._serve(config, first_run_id, pump, deliver))
+        else:
+            pump = _Pump(lambda deliver: self._train_here(config, first_run_id, pump))
         self._thread = QThread()
         self._thread.setObjectName("training-receiver")
         self._pump = pump
@@ -209,43 +218,103 @@ class TrainingController(QObject):
         # Direct: the GUI thread may be blocked in shutdown()'s wait, unable to run a queued quit.
         pump.finished.connect(self._thread.quit, Qt.ConnectionType.DirectConnection)
         pump.received.connect(self._on_event)  # queued: this object lives in the GUI thread
+        pump.started.connect(self._on_started)  # queued, likewise
         self._thread.finished.connect(self._on_run_ended)
         self._thread.start()
 
-    def _start_process(self, config: ExperimentConfig, first_run_id: int) -> _Pump:
+    def _serve(self, config: ExperimentConfig, first_run_id: int, pump: _Pump, deliver) -> None:
+        """The receiver thread: start the training process, forward its messages until it
+        ends, and reap it if it ended by itself (a crash) so the GUI thread never joins it."""
+        try:
+            self._start_process(config, first_run_id)
+        except (OSError, RuntimeError, ValueError) as exc:
+            # A locked-down machine may forbid child processes or local sockets: train in a
+            # thread instead (slower while painting, but the class goes on). Logged by
+            # _on_started, on the GUI thread (logging here would register this QThread with
+            # threading for good).
+            self._fallback_reason = str(exc)
+            self._train_here(config, first_run_id, pump)
+            return
+        pump.started.emit(self._process.pid)
+        _read_events(self._events)(deliver)
+        with self._route_lock:
+            self._crashed = not self._stopping
+        if self._crashed:
+            self._reap_crashed()
+
+    def _train_here(self, config: ExperimentConfig, first_run_id: int, pump: _Pump) -> None:
+        """Thread isolation (or the fallback): the loop runs in the receiver thread itself."""
+        loop = TrainingLoop(config, pump._deliver, first_run_id)
+        if sys.getswitchinterval() > GIL_SWITCH_INTERVAL:
+            sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+        with self._route_lock:  # from now on commands go straight to the loop, after these
+            while True:
+                try:
+                    item = self._outbox.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    getattr(loop, item[0])(*item[1])
+            self._loop = loop
+        self._started.set()
+        pump.started.emit(None)
+        loop.run()
+
+    def _start_process(self, config: ExperimentConfig, first_run_id: int) -> None:
         from .training_process import context, hidden_main_module, serve
 
-        ctx = context()
-        commands_in, commands = ctx.Pipe(duplex=False)
-        events, events_out = ctx.Pipe(duplex=False)
-        process = ctx.Process(
-            target=serve,
-            args=(commands_in, events_out, config, first_run_id),
-            name="vg-desktop-training",
-            daemon=True,
-        )
         try:
-            with hidden_main_module():
-                process.start()
-        finally:
-            commands_in.close()  # the child's ends: closed here, so either side sees an exit
-            events_out.close()
-        self._process, self._commands, self._events = process, commands, events
-        self._outbox = queue.SimpleQueue()
-        self._stopped_sending = False
+            ctx = context()
+            commands_in, commands = ctx.Pipe(duplex=False)
+            events, events_out = ctx.Pipe(duplex=False)
+            process = ctx.Process(
+                target=serve,
+                args=(commands_in, events_out, config, first_run_id),
+                name="vg-desktop-training",
+                daemon=True,
+            )
+            try:
+                with hidden_main_module():
+                    process.start()
+            finally:
+                commands_in.close()  # the child's ends: closed here, so either side sees an exit
+                events_out.close()
+        except BaseException:
+            self._started.set()  # nothing to wait for: no process
+            raise
+        self._commands, self._events = commands, events
+        self._sender_done = threading.Event()
         self._sender = threading.Thread(
-            target=_send_commands, args=(self._outbox, commands), name="training-commands"
+            target=_send_commands,
+            args=(self._outbox, commands, self._sender_done),
+            name="training-commands",
+            daemon=False,  # given: otherwise Thread() asks threading about this QThread
         )
         self._sender.start()
-        self._first_message_at = None
-        return _Pump(_read_events(events))
+        self._process = process
+        self._started.set()
+
+    def _reap_crashed(self) -> None:
+        """The receiver thread, after a training process ended unasked: make sure it is gone
+        and close its pipes (the GUI thread then only reads its exit code)."""
+        self._stop_sender()
+        self._process.join(TERMINATE_GRACE_S)
+        if self._process.is_alive():  # its messages stopped making sense: end it
+            self._process.kill()
+            self._process.join(TERMINATE_GRACE_S)
+        self._sender_done.wait(TERMINATE_GRACE_S)
+        self._commands.close()
+        self._events.close()
 
     def _command(self, name: str, *args) -> None:
-        if self._loop is not None:
-            getattr(self._loop, name)(*args)
-            return
-        if self._process is not None and not self._stopped_sending:
-            self._outbox.put((name, args))
+        """Hand a command to the run: straight to a loop in this process, else to the sender
+        thread's outbox (which keeps it until the process has started)."""
+        with self._route_lock:
+            loop = self._loop
+            if loop is None and not self._stopped_sending:
+                self._outbox.put((name, args))
+        if loop is not None:
+            getattr(loop, name)(*args)
 
     # ---------------------------------------------------------------- commands
     @property
@@ -368,7 +437,8 @@ class TrainingController(QObject):
         self._ended(self._reaped)
 
     def _ask_to_stop(self) -> None:
-        self._stopping = True
+        with self._route_lock:  # read by the receiver thread to tell a stop from a crash
+            self._stopping = True
         self._command("request_stop")
         self._stop_sender()
 
@@ -377,12 +447,15 @@ class TrainingController(QObject):
 
         Blocks: the GUI thread calls it only when the window closes; otherwise the reaper
         thread of :meth:`retire` does. Touches no widget and emits nothing."""
-        if self._process is not None and not self._weights_pending:
+        if ISOLATION == "process" and self._loop is None and not self._weights_pending:
             # Nothing is owed from the process (it writes nothing either): it stops at its next
             # layer boundary, but building a network of the largest size cannot be interrupted
             # (1-4 s here). Waiting longer than this only keeps a window from closing.
             timeout_ms = min(timeout_ms, STOP_PATIENCE_MS)
         finished = self._thread.wait(timeout_ms)
+        self._started.wait(TERMINATE_GRACE_S)  # a process being started is one to stop
+        if self._crashed:  # it ended by itself: the receiver thread reaps it
+            return finished or self._thread.wait(SHUTDOWN_PATIENCE_MS)
         if self._process is not None:
             self._process.join(0 if not finished else TERMINATE_GRACE_S)
             if self._process.is_alive():
@@ -415,14 +488,20 @@ class TrainingController(QObject):
                 _CONTROLLERS.remove(self)
 
     def _stop_sender(self) -> None:
-        if self._process is not None and not self._stopped_sending:
-            self._stopped_sending = True
-            self._outbox.put(None)
+        with self._route_lock:
+            if self._loop is None and not self._stopped_sending:
+                self._stopped_sending = True
+                self._outbox.put(None)
 
     def is_finished(self) -> bool:
         """The run has ended: receiver thread finished and, with a process, the process gone."""
         process_gone = self._process is None or not self._process.is_alive()
         return self._thread.isFinished() and process_gone
+
+    @property
+    def starting(self) -> bool:
+        """The receiver thread has not started the training process yet (it takes 10-20 ms)."""
+        return not self._started.is_set()
 
     def is_running(self) -> bool:
         return self._thread.isRunning() and (self._process is None or self._process.is_alive())
@@ -450,17 +529,9 @@ class TrainingController(QObject):
     def _on_run_ended(self) -> None:
         """The receiver ended. Unless we stopped it, the training process died: say so, and
         start a new one with the current configuration, so the app keeps working."""
-        if self._stopping or self._process is None:
+        if self._stopping or not self._crashed:
             return
-        self._stop_sender()
-        self._process.join(TERMINATE_GRACE_S)
-        if self._process.is_alive():  # its messages stopped making sense: end it
-            self._process.kill()
-            self._process.join(TERMINATE_GRACE_S)
-        code, pid = self._process.exitcode, self._process.pid
-        self._sender.join(TERMINATE_GRACE_S)
-        self._commands.close()
-        self._events.close()
+        code, pid = self._process.exitcode, self._process.pid  # reaped by the receiver thread
         self._on_state("paused")
         lost = ""
         if self._weights_pending:
@@ -486,12 +557,28 @@ class TrainingController(QObject):
         self._command(*self._pace)
         self._command(*self._stop_conditions)
         self._command(*self._feature_layer)
-        where = f"process {self.pid}" if self.pid is not None else "a thread of the app"
-        self._on_error(
+        # Said once the replacement has started (_on_started), when it can name where it runs.
+        self._restart_note = (
             f"The training process stopped unexpectedly (exit code {code}); training was "
             f"restarted with the current settings.{lost}",
-            f"Training runs in {where} now; process {pid} ended with exit code {code}.",
+            f"process {pid} ended with exit code {code}.",
         )
+
+    @Slot(object)
+    def _on_started(self, pid: int | None) -> None:
+        """The receiver thread has started the run (``pid``: its process; None: a thread)."""
+        if pid is None and self._fallback_reason is not None:
+            log.warning(
+                "could not start a training process (%s); training in a thread",
+                self._fallback_reason,
+            )
+            self._fallback_reason = None
+        if self._restart_note is None:
+            return
+        summary, details = self._restart_note
+        self._restart_note = None
+        where = f"process {pid}" if pid is not None else "a thread of the app"
+        self._on_error(summary, f"Training runs in {where} now; {details}")
 
     # ---------------------------------------------------------------- re-emitted signals
     @Slot(object)
