@@ -41,6 +41,7 @@ from .appearance import THEME_LABELS, THEMES, ZOOM_RANGE, apply_widget_theme, sc
 from .drawing import DrawBar, PointsDrawing
 from .engine import ExperimentConfig, chain_rule_model_note
 from .engine.config import IMAGE_DATASETS
+from .file_jobs import FileJobs
 from .findings import headline
 from .layout import first_window, minimum_window
 from .lessons import LessonFileError, builtin_lessons, load_lesson
@@ -136,6 +137,7 @@ SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while trai
 # much as the other history views together: measured 15-20 ms a redraw on the 2-core machine)
 FEATURES_INTERVAL = 0.5
 SIDE_VIEWS = ("activation", "heatmap", "dataset", "features")  # show one run of A/B, named
+FILE_JOB_PATIENCE_S = 60.0  # closing waits this long for a save under way (106 MB: 0.2-2 s)
 HEADLINE_INTERVAL = 0.5  # s between headline changes while training: numbers a class can read
 HEADLINE_SCALE = 1.15  # the headline's type, relative to the window's (A/B: 1.0, two lines)
 
@@ -191,6 +193,7 @@ class MainWindow(QMainWindow):
         self.zoom = self.settings.number("view/zoom", 1.0, *ZOOM_RANGE)
 
         self.controls = ControlPanel(config)
+        self.file_jobs = FileJobs(self)  # saving and opening weights, off the GUI thread
         self.run_a = RunSlot("A", config, self)
         self.run_b: RunSlot | None = None
         self._retiring: list[RunSlot] = []  # runs B turned off whose process is still ending
@@ -1113,9 +1116,16 @@ class MainWindow(QMainWindow):
         files.open_file_dialog(self)
 
     def open_path(self, path: str | Path) -> bool:
+        """Open ``path`` now (read on this thread; tests and scripts): True on success."""
         from . import files
 
         return files.open_path(self, Path(path))
+
+    def open_in_background(self, path: str | Path) -> bool:
+        """Open ``path`` as the menus do: read and checked on a thread, shown when done."""
+        from . import files
+
+        return files.open_in_background(self, Path(path))
 
     def save(self) -> None:
         from . import files
@@ -1152,7 +1162,7 @@ class MainWindow(QMainWindow):
         recent = self.settings.recent_files()
         for path in recent:
             self._action(
-                path.name, lambda _=False, p=path: self.open_path(p), (), self.recent_menu
+                path.name, lambda _=False, p=path: self.open_in_background(p), (), self.recent_menu
             ).setToolTip(str(path))
         if recent:
             self.recent_menu.addSeparator()
@@ -1417,6 +1427,10 @@ class MainWindow(QMainWindow):
         for run in list(self._retiring):
             run.shutdown()  # waits for a run B turned off just before the close
         self._retiring.clear()
+        # A save under way (its weights may have come just now, from a run's shutdown) is
+        # finished, not cut off: its files are complete, or the previous ones are untouched.
+        if not self.file_jobs.wait(FILE_JOB_PATIENCE_S):
+            log.warning("a file was still being written or read when the window closed")
 
     def _forget_retired(self, run: RunSlot) -> None:
         if run in self._retiring:
@@ -1432,7 +1446,7 @@ class FileOpenFilter(QObject):
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.FileOpen and event.file():
-            self.window.open_path(event.file())
+            self.window.open_in_background(event.file())
             return True
         return False
 
@@ -1491,7 +1505,7 @@ def main(argv: list[str] | None = None) -> int:
     signal_timer = quit_on_signals(app)  # noqa: F841 (kept alive for the app's lifetime)
     window.show_on_screen()
     if args.file is not None:
-        QTimer.singleShot(0, lambda: window.open_path(args.file))
+        QTimer.singleShot(0, lambda: window.open_in_background(args.file))
     # Logged once the event loop runs (signals are handled from then on); tests wait for it.
     QTimer.singleShot(
         0, lambda: log.info("%s %s started (pid %d)", APP_NAME, __version__, os.getpid())

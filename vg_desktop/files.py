@@ -6,6 +6,7 @@ changes until a file has been read and validated completely.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import weakref
@@ -103,26 +104,35 @@ def read_file_kind(path: Path) -> str:
 def open_file_dialog(window) -> None:
     path, _ = QFileDialog.getOpenFileName(window, "Open experiment or lesson", "", OPEN_FILTER)
     if path:
-        open_path(window, Path(path))
+        open_in_background(window, Path(path))
 
 
-def open_path(window, path: Path) -> bool:
-    """Open an experiment (and its weights, if saved with them) or a lesson. True on success."""
-    try:
-        kind = read_file_kind(path)
-        if kind == "lesson":
-            return window.open_lesson(path)
-        config = load_experiment(path)
-        weights = None
-        if weights_path(path).exists():
-            weights = load_weights(weights_path(path), config)
-    except ExperimentFileError as exc:
-        show_error(
-            window,
-            "Cannot open the file",
-            f"{path.name} was not opened:\n\n{exc}\n\nNothing in the current session was changed.",
-        )
-        return False
+def _read_for_opening(path: Path) -> tuple:
+    """Read and check everything ``path`` holds (any thread): ("lesson",) or ("experiment",
+    config, weights or None). Raises ExperimentFileError."""
+    if read_file_kind(path) == "lesson":
+        return ("lesson",)
+    config = load_experiment(path)
+    weights = None
+    if weights_path(path).exists():
+        weights = load_weights(weights_path(path), config)
+    return ("experiment", config, weights)
+
+
+def _cannot_open(window, path: Path, exc: ExperimentFileError) -> bool:
+    show_error(
+        window,
+        "Cannot open the file",
+        f"{path.name} was not opened:\n\n{exc}\n\nNothing in the current session was changed.",
+    )
+    return False
+
+
+def _apply_opened(window, path: Path, opened: tuple) -> bool:
+    """On the GUI thread: show what :func:`_read_for_opening` read."""
+    if opened[0] == "lesson":
+        return window.open_lesson(path)
+    _, config, weights = opened
     if window.run_b is not None and window.editing == "B":
         window.edit_a.setChecked(True)
     window.controls.set_config(config)
@@ -132,6 +142,38 @@ def open_path(window, path: Path) -> bool:
     window.remember_file(path)
     note = " with its trained weights" if weights is not None else ""
     window.statusBar().showMessage(f"Opened {path.name}{note}", 8000)
+    return True
+
+
+def open_path(window, path: Path) -> bool:
+    """Open an experiment (and its weights, if saved with them) or a lesson, read on the
+    calling thread. True on success. The menus use :func:`open_in_background`."""
+    try:
+        opened = _read_for_opening(path)
+    except ExperimentFileError as exc:
+        return _cannot_open(window, path, exc)
+    return _apply_opened(window, path, opened)
+
+
+def open_in_background(window, path: Path) -> bool:
+    """Open ``path`` as :func:`open_path` does, reading and checking it on a thread (weights of
+    the largest network are 106 MB: 0.2-0.4 s to read and check); the window shows it when
+    done. False if another file is still being opened."""
+    jobs = window.file_jobs
+    if jobs.busy("open"):
+        window.statusBar().showMessage("Still opening a file; try again when it is done.", 8000)
+        return False
+
+    def opened(result, error) -> None:
+        if isinstance(error, ExperimentFileError):
+            _cannot_open(window, path, error)
+        elif error is not None:
+            raise error  # a bug: the crash handler reports it
+        else:
+            _apply_opened(window, path, result)
+
+    window.statusBar().showMessage(f"Opening {path.name}…")
+    jobs.start("open", lambda: _read_for_opening(path), opened)
     return True
 
 
@@ -152,9 +194,27 @@ def save_as(window, with_weights: bool = False) -> None:
         save_to(window, path, with_weights)
 
 
+def saving(window) -> bool:
+    """A save with weights is under way: waiting for the weights, or writing them."""
+    return window.run_a.controller in _WEIGHT_WRITERS or window.file_jobs.busy("save")
+
+
+def _set_saving(window, on: bool) -> None:
+    """While weights are being saved, the save commands wait (a second save of the same file
+    would race the first's renames)."""
+    for action in (window.save_action, window.save_as_action, window.save_weights_action):
+        action.setEnabled(not on)
+
+
 def save_to(window, path: Path, with_weights: bool = False) -> bool:
     """Write run A's settings to ``path`` (atomically). With weights, both files are written
-    together once the training process has sent the weights (True: the save has started)."""
+    together once the training process has sent the weights, on a thread (True: the save has
+    started; False: not started, or it failed)."""
+    if saving(window):
+        window.statusBar().showMessage(
+            "Still saving the experiment with its weights; try again when it is done.", 8000
+        )
+        return False
     if with_weights:
         return _save_with_weights(window, path)
     try:
@@ -184,25 +244,47 @@ def save_to(window, path: Path, with_weights: bool = False) -> bool:
     return True
 
 
+def _encode_and_write(path: Path, config, arrays: dict) -> None:
+    """The save's heavy part (any thread): encode the 106 MB at most, write both files."""
+    save_pair(path, experiment_bytes(config), encode_weights(arrays, config))
+
+
 def _save_with_weights(window, path: Path) -> bool:
-    """Ask the training process for run A's weights; write the pair when they come."""
+    """Ask the training process for run A's weights; when they come, encode and write the pair
+    on a thread (up to 106 MB: 0.2-2 s); the window says "Saving…" until it is done."""
     controller = window.run_a.controller
     config = window.run_a.config  # what the weights asked for now belong to
-    # A request whose weights never came (its training process died) must not write this
-    # file's weights under the earlier file's name.
-    stale = _WEIGHT_WRITERS.pop(controller, None)
-    if stale is not None:
-        controller.weightsReady.disconnect(stale)
+    if controller.training_off:
+        show_error(
+            window,
+            "Cannot save",
+            f"{path.name} was not saved with weights: training is off (the training process "
+            "could not be restarted), so no weights can be sent. Restart the app; Save without "
+            "weights still works.",
+        )
+        return False
+
+    def forget() -> None:
+        _WEIGHT_WRITERS.pop(controller, None)
+        with contextlib.suppress(RuntimeError, TypeError):  # already disconnected
+            controller.weightsReady.disconnect(write_pair)
+        with contextlib.suppress(RuntimeError, TypeError):
+            controller.weightsLost.disconnect(lost)
 
     def write_pair(arrays: dict) -> None:
-        _WEIGHT_WRITERS.pop(controller, None)
-        controller.weightsReady.disconnect(write_pair)
-        try:
-            experiment = experiment_bytes(config)
-            weights = encode_weights(arrays, config)
-            save_pair(path, experiment, weights)
-        except (OSError, ValueError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        forget()
+        window.file_jobs.start("save", lambda: _encode_and_write(path, config, arrays), written)
+
+    def lost(reason: str) -> None:  # the controller's error dialog tells the rest
+        forget()
+        _set_saving(window, False)
+        window.last_error = f"{path.name} and its weights were not saved: {reason}."
+        window.statusBar().showMessage(window.last_error, 15000)
+
+    def written(_result, error) -> None:
+        _set_saving(window, False)
+        if isinstance(error, (OSError, ValueError)):
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             show_error(
                 window,
                 "Cannot save",
@@ -210,13 +292,17 @@ def _save_with_weights(window, path: Path) -> bool:
                 "The previous files, if any, are unchanged.",
             )
             return
+        if error is not None:
+            raise error  # a bug: the crash handler reports it
         window.remember_file(path)
         window.statusBar().showMessage(f"Saved {path.name} and its weights", 8000)
 
     controller.weightsReady.connect(write_pair)
+    controller.weightsLost.connect(lost)
     _WEIGHT_WRITERS[controller] = write_pair
+    _set_saving(window, True)
     controller.request_weights()
-    window.statusBar().showMessage(f"Saving {path.name} with its trained weights…", 8000)
+    window.statusBar().showMessage(f"Saving {path.name} with its trained weights…")
     return True
 
 

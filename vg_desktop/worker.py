@@ -162,6 +162,7 @@ class TrainingController(QObject):
     stateChanged = Signal(str)
     errorOccurred = Signal(str, str)
     weightsReady = Signal(object)
+    weightsLost = Signal(str)  # weights asked for will not come: why (errorOccurred says more)
     retired = Signal()  # after retire(): the run has ended and its process is gone
 
     def __init__(self, config: ExperimentConfig, parent: QObject | None = None) -> None:
@@ -373,6 +374,11 @@ class TrainingController(QObject):
         self._feature_layer = ("set_feature_layer", layer)
         self._command(*self._feature_layer)
 
+    @property
+    def training_off(self) -> bool:
+        """The training process could not be (re)started: nothing trains or sends weights."""
+        return self._failed
+
     def request_weights(self) -> None:
         self._weights_pending = True
         self._pump.final_weights = None  # only weights sent after this request will do
@@ -537,6 +543,7 @@ class TrainingController(QObject):
         if self._weights_pending:
             self._weights_pending = False
             lost = " The experiment being saved with its weights was not saved (try again)."
+            self.weightsLost.emit("the training process stopped before it sent the weights")
         now = time.monotonic()
         self._restarts = [t for t in self._restarts if now - t < RESTART_WINDOW_S]
         if self._first_message_at is None or len(self._restarts) >= MAX_RESTARTS:

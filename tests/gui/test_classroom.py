@@ -161,7 +161,7 @@ def test_save_with_weights_restores_the_trained_network(qtbot, window, tmp_path)
     trained_window(qtbot, window, steps=5)
     trained = window.run_a.latest
     path = tmp_path / "trained.vgx"
-    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=5000):
         files.save_to(window, path, with_weights=True)
     qtbot.waitUntil(lambda: path.with_suffix(".npz").exists(), timeout=3000)
     window.reset()
@@ -440,14 +440,15 @@ def test_open_file_given_on_the_command_line(tmp_path):
     script = (
         "import sys; from PySide6.QtCore import QTimer; from PySide6.QtWidgets import "
         "QApplication\n"
-        "from vg_desktop import app as appmod\n"
-        "orig = appmod.MainWindow.open_path\n"
-        "def opened(self, p):\n"
-        "    ok = orig(self, p)\n"
+        "from vg_desktop import app as appmod, files\n"
+        # Read on a thread, then shown on the GUI thread by _apply_opened.
+        "orig = files._apply_opened\n"
+        "def opened(self, p, read):\n"
+        "    ok = orig(self, p, read)\n"
         "    print('OPENED', ok, self.controller.config.network.depth, flush=True)\n"
         "    QTimer.singleShot(100, QApplication.instance().quit)\n"
         "    return ok\n"
-        "appmod.MainWindow.open_path = opened\n"
+        "files._apply_opened = opened\n"
         f"sys.exit(appmod.main([{str(path)!r}]))\n"
     )
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")

@@ -433,7 +433,7 @@ def weight_variants(template: dict[str, np.ndarray]) -> dict[str, bytes]:
 def test_bad_weights_files_are_refused_and_change_nothing(qtbot, window, tmp_path):
     window.apply_config(CUSTOM)
     experiment = tmp_path / "trained.vgx"
-    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=5000):
         assert files.save_to(window, experiment, with_weights=True)
     qtbot.waitUntil(lambda: experiment.with_suffix(".npz").exists(), timeout=5000)
     with np.load(experiment.with_suffix(".npz")) as npz:
@@ -517,7 +517,7 @@ def test_a_weights_save_failing_midway_keeps_the_previous_pair(
     leaves the previous experiment *and* weights (issue 16: the .vgx used to be replaced)."""
     (tmp_path / "saves").mkdir()
     path = tmp_path / "saves" / "trained.vgx"
-    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=5000):
         files.save_to(window, path, with_weights=True)
     qtbot.waitUntil(lambda: path.with_suffix(".npz").exists(), timeout=5000)
     before = path.read_bytes(), path.with_suffix(".npz").read_bytes()
@@ -526,7 +526,7 @@ def test_a_weights_save_failing_midway_keeps_the_previous_pair(
         window.step()
     wait_snapshot(qtbot, window.run_a, lambda s: s.config == CUSTOM and s.step == 3)
     _fail_writes(monkeypatch, only=".npz.")
-    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=5000):
         assert files.save_to(window, path, with_weights=True)  # started; fails on writing
     monkeypatch.undo()
     assert "No space left" in window.last_error and "unchanged" in window.last_error

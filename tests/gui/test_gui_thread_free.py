@@ -119,3 +119,108 @@ def file_calls(monkeypatch) -> ThreadLog:
     for name in ("decode_weights",):
         log.wrap(weights_file, name)
     return log
+
+
+def test_save_with_weights_encodes_and_writes_off_the_gui_thread(
+    qtbot, window, tmp_path, file_calls, monkeypatch
+):
+    """While the pair is written the window says "Saving…" and refuses a second save; then
+    "Saved", the commands back, and both files hold what was saved."""
+    writing, release = threading.Event(), threading.Event()
+    real_save_pair = files.save_pair
+
+    def held_save_pair(*args):
+        writing.set()
+        assert release.wait(10)
+        return real_save_pair(*args)
+
+    monkeypatch.setattr(files, "save_pair", held_save_pair)
+    file_calls.wrap(files, "save_pair")
+    path = tmp_path / "trained.vgx"
+    assert files.save_to(window, path, with_weights=True)
+    assert "Saving trained.vgx" in window.statusBar().currentMessage()
+    qtbot.waitUntil(writing.is_set, timeout=10_000)  # the GUI thread is free meanwhile
+    assert window.file_jobs.busy("save") and files.saving(window)
+    actions = (window.save_action, window.save_as_action, window.save_weights_action)
+    assert not any(a.isEnabled() for a in actions)
+    assert not files.save_to(window, tmp_path / "other.vgx")  # refused, not raced
+    assert "Still saving" in window.statusBar().currentMessage()
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=20_000):
+        release.set()
+    assert "Saved trained.vgx and its weights" in window.statusBar().currentMessage()
+    assert all(a.isEnabled() for a in actions)
+    assert file_calls.names() == {"encode_weights", "save_pair"}
+    assert file_calls.on_gui() == [], file_calls.calls
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [
+        "trained.npz",
+        "trained.vgx",
+    ]
+    assert files.load_weights(path.with_suffix(".npz"), window.run_a.config)
+
+
+def test_opening_weights_reads_and_decodes_them_off_the_gui_thread(
+    qtbot, window, tmp_path, file_calls
+):
+    config = ExperimentConfig(network=NetworkConfig(depth=5, width=12))
+    window.apply_config(config)
+    qtbot.waitUntil(lambda: window.run_a.latest.config == config, timeout=10_000)
+    path = tmp_path / "trained.vgx"
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=20_000):
+        assert files.save_to(window, path, with_weights=True)
+    window.apply_config(ExperimentConfig())
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=20_000):
+        assert window.open_in_background(path)
+        assert "Opening trained.vgx" in window.statusBar().currentMessage()
+    assert window.run_a.config == config and window.controls.config() == config
+    assert "with its trained weights" in window.statusBar().currentMessage()
+    assert {"load_weights", "decode_weights"} <= file_calls.names()
+    assert file_calls.on_gui() == [], file_calls.calls
+    # A bad file: read on the thread too, reported on the GUI thread, nothing changed.
+    bad = tmp_path / "bad.vgx"
+    bad.write_bytes(b"\x00not json")
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=20_000):
+        assert window.open_in_background(bad)
+    assert "bad.vgx was not opened" in window.last_error
+    assert window.run_a.config == config
+    for box in window.findChildren(QMessageBox):
+        box.close()
+
+
+def test_closing_while_weights_are_being_written_finishes_the_pair(qtbot, tmp_path, monkeypatch):
+    """The window closes while the pair's files are being written: the close waits for them, so
+    both are complete (never a new .npz beside the old .vgx), and no temporary file is left."""
+    from vg_desktop.app import MainWindow
+    from vg_desktop.engine.experiment import load_experiment
+
+    window = MainWindow()
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window.frames_drawn > 0, timeout=10_000)
+    path = tmp_path / "trained.vgx"
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=20_000):
+        assert files.save_to(window, path, with_weights=True)  # the previous pair
+    new = ExperimentConfig(network=NetworkConfig(depth=7, width=9))
+    window.apply_config(new)
+    qtbot.waitUntil(lambda: window.run_a.latest.config == new, timeout=10_000)
+    writing, release = threading.Event(), threading.Event()
+    real_save_pair = files.save_pair
+
+    def held_save_pair(*args):
+        writing.set()
+        assert release.wait(10)
+        return real_save_pair(*args)
+
+    monkeypatch.setattr(files, "save_pair", held_save_pair)
+    assert files.save_to(window, path, with_weights=True)
+    qtbot.waitUntil(writing.is_set, timeout=10_000)
+    releaser = threading.Timer(0.2, release.set)  # the write goes on while close() waits
+    releaser.start()
+    window.close()
+    releaser.join()
+    assert not any(t.is_alive() for t in window.file_jobs._started)
+    assert load_experiment(path) == new
+    assert files.load_weights(path.with_suffix(".npz"), new)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [
+        "trained.npz",
+        "trained.vgx",
+    ]

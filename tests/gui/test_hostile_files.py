@@ -312,7 +312,7 @@ TINY = ExperimentConfig(network=NetworkConfig(depth=2, width=3))
 
 
 def save_pair_through_the_window(qtbot, window, path: Path) -> None:
-    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=10_000):
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=10_000):
         assert files.save_to(window, path, with_weights=True)
     assert "and its weights" in window.statusBar().currentMessage(), window.last_error
 

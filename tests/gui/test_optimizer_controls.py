@@ -123,7 +123,7 @@ def test_save_with_weights_keeps_the_optimizer_state(qtbot, window, tmp_path):
     for _ in range(3):
         step_once(qtbot, window)
     path = tmp_path / "trained.vgx"
-    with qtbot.waitSignal(window.run_a.controller.weightsReady, timeout=5000):
+    with qtbot.waitSignal(window.file_jobs.finished, timeout=5000):
         files.save_to(window, path, with_weights=True)
     qtbot.waitUntil(lambda: path.with_suffix(".npz").exists(), timeout=3000)
     with np.load(path.with_suffix(".npz")) as npz:
