@@ -380,7 +380,6 @@ class MainWindow(QMainWindow):
         )
         self.show_other.setVisible(False)
         row.addWidget(self.show_other)
-        av.addLayout(row)
         av.addWidget(self.activation_plot, 1)
         # The layer's figures, in a label that wraps rather than a text box the plot could clip.
         self.layer_info = QLabel()
@@ -459,8 +458,12 @@ class MainWindow(QMainWindow):
             },
         )
         self.setCentralWidget(self.view_layout.root)
+        # The layer picker shares the activation plot's title row (a row less on a projector).
+        self.view_layout.activation_panel.add_to_title_row(row)
         self.view_layout.watch(self.headline)  # a finding that wraps anew: reflow
         self.view_layout.watch(self.layer_info)
+        # Another step (or its whole text) needs another height: the layout gives it that room.
+        self.lesson_panel.contentChanged.connect(lambda: self.view_layout.schedule(2))
         # The panels keep the dock widgets' API (show, hide, raise_, titles, visibilityChanged).
         self.docks: dict[str, Panel] = dict(self.view_layout.panels)
         self._network_on_screen = False

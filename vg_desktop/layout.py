@@ -15,7 +15,9 @@ The rules, in order:
    The activation plot takes :data:`ACTIVATION_SHARE` of the row, within both views' minimums.
 3. **Heights**: the core row takes :data:`CORE_SHARE` of the height, never less than its
    minimum; the bottom row gets the rest, and at least what its current page needs, taken
-   from the core row's share (never from its minimum).
+   from the core row's share (never from its minimum). The lesson, in front in the bottom row,
+   gets the height its current step needs to show whole (the projected summary, question
+   and buttons), again down to the core row's minimum and no further.
 4. **History views** (loss and accuracy, gradient flow, data): side by side in the bottom row
    when each gets its minimum, else tabs.
 5. **Type size**: zoom enlarges the type only as far as the core views still fit at their
@@ -66,6 +68,7 @@ class Needs:
     tab_bar: int  # height of a tab bar
     title: int  # height of a panel title (history views side by side)
     handle: int = 6  # splitter handle
+    lesson_height: int = 0  # the lesson's current step whole, at the bottom row's width
 
     def scaled(self, factor: float) -> Needs:
         """These needs at ``factor`` times the type size (chrome grows with the type)."""
@@ -86,6 +89,7 @@ class Needs:
             tab_bar=round(self.tab_bar * factor),
             title=round(self.title * factor),
             handle=self.handle,
+            lesson_height=round(self.lesson_height * factor),
         )
 
     def bars_min(self) -> tuple[int, int]:
@@ -274,6 +278,9 @@ def decide(
         history_row = False  # tabs need less height than three titled views: try them
         bottom_need = bottom_page_height(bottom_page, needs)
         core_h = max(core_min, min(core_h, height - h - bottom_need))
+    if bottom_page == "lesson" and not history_row:
+        wanted = max(needs.lesson_min_height, needs.lesson_height) + needs.tab_bar
+        core_h = max(core_min, min(core_h, height - h - wanted))
     bottom_h = height - core_h - h
     fits = bottom_h >= bottom_need and core_h >= core_min
     if not fits:

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 SIDE_KEYS = ("lesson", "controls")
 SETTINGS_KEY = "view/layout"
+LESSON_TAB_FRAME = 4  # px a tab page's frame takes on each side
 HEADLINE_MAX_SCALE = 1.15  # the finding's type relative to the window's (app.HEADLINE_SCALE)
 
 
@@ -144,13 +145,21 @@ class Panel(QWidget):
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(2)
-        box.addWidget(self.title_label)
+        self.title_row = QHBoxLayout()
+        self.title_row.setContentsMargins(0, 0, 0, 0)
+        self.title_row.addWidget(self.title_label)
+        box.addLayout(self.title_row)
         box.addWidget(content, 1)
         self._action = QAction(title, self)
         self._action.setCheckable(True)
         self._action.setChecked(True)
         self._action.toggled.connect(self._on_toggled)
         self.setWindowTitle(title)
+
+    def add_to_title_row(self, layout: QHBoxLayout) -> None:
+        """Put a panel's own tools on its title's row (a row less on a short projector)."""
+        self.title_row.addSpacing(12)
+        self.title_row.addLayout(layout, 1)
 
     # the QDockWidget API the window and tests use
     def show(self) -> None:
@@ -668,11 +677,20 @@ class WindowLayout(QObject):
             features_chrome=chrome("features"),
             side_width=side_width,
             controls_min_height=round(7 * line + 40),
-            lesson_min_height=round(10 * line + 40),
+            lesson_min_height=round(6 * line + 40),
+            lesson_height=self._lesson_height(),
             tab_bar=tab_bar + 4,
             title=self.panels["curves"].title_label.sizeHint().height() + 2,
             handle=self.core.handleWidth(),
         )
+
+    def _lesson_height(self) -> int:
+        """What the lesson panel needs for its current step at the width a bottom tab gives
+        it (the window's central width less the tab frame)."""
+        if not self._open["lesson"]:
+            return 0
+        width = self.central_size()[0] - 2 * LESSON_TAB_FRAME
+        return self.window.lesson_panel.needed_height(width) + 2 * LESSON_TAB_FRAME
 
     def _text_allowance(self, name: str, lines: int, scale: float) -> int:
         """Height ``lines`` lines of the window's label ``name`` need (bold, ``scale`` x the

@@ -435,3 +435,35 @@ def test_hidpi_lays_out_in_the_same_logical_pixels(scale, tmp_path):
 
 
 HIDPI_RESULTS: dict[str, dict] = {}
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1024, 768)], ids=["1280x720", "1024x768"])
+def test_every_bundled_step_shows_whole_under_the_bars_in_presentation_type(qtbot, size):
+    """Issue 11, item 9: on a projector in presentation type, each step of every bundled
+    lesson shows its title, summary and question without a scroll bar or a clipped line, while
+    the core views keep their minimums; "Whole text" then shows the step's text (scrolling)."""
+    from vg_desktop.lessons import builtin_lessons
+
+    win = open_window(qtbot, "presentation", size)
+    try:
+        panel = win.lesson_panel
+        for path in builtin_lessons():
+            assert win.open_lesson(path)
+            lesson = panel.lesson()
+            for index, step in enumerate(lesson.steps):
+                panel.go_to(index)
+                check(win, f"{size} {path.name} step {index + 1}")
+                where = (path.name, step.id, panel.height(), panel.needed_height())
+                assert panel.is_wide() and panel.showing_summary(), where
+                assert panel.text_fits(), where
+                box = panel.question_box.geometry()
+                assert panel.question_box.isVisible() and box.bottom() < panel.height(), where
+                label = panel.question
+                assert label.height() >= label.heightForWidth(label.width()), where
+        panel.more_button.click()
+        assert not panel.showing_summary()
+        settle(win)
+        assert step.text.split()[0] in panel.text.toPlainText()
+        check(win, f"{size} whole text")
+    finally:
+        close(win)

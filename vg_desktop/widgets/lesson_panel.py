@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QSizePolicy,
+    QStyle,
     QTextBrowser,
     QVBoxLayout,
     QWidget,
@@ -40,10 +41,15 @@ QUESTION_STYLE = (
 NO_LESSON_TEXT = "No lesson is open. Choose one from the Lessons menu."
 QUESTION_HEADING = "Question for the class"
 PREDICT_HEADING = "Predict, then press Play"
+# In the strip under the bars the heading shares the question's line: short forms keep the
+# question to one line on a 1280-pixel projector.
+STRIP_HEADINGS = {QUESTION_HEADING: "Question:", PREDICT_HEADING: "Predict, then press Play:"}
+READ_MORE = "Whole text"  # the button that shows the step's whole text instead of its summary
 # Sizes relative to the window's type: (lesson title, step title, text, question).
 TITLE_SCALE, STEP_TITLE_SCALE, TEXT_SCALE, QUESTION_SCALE = 1.1, 1.25, 1.1, 1.1
-WIDE_MIN_WIDTH = 760  # pixels: below this the question goes under the text
-WIDE_RATIO = 1.8  # ... and only when the panel is this much wider than tall
+QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
+WIDE_MIN_WIDTH = 760  # pixels: below this the panel is a column (buttons under the text)
+WIDE_RATIO = 1.8  # ... and also when it is less than this much wider than tall
 
 
 def text_to_html(text: str) -> str:
@@ -90,11 +96,13 @@ class LessonPanel(QWidget):
     playRequested = Signal()  # Play / Pause
     stepRequested = Signal()  # one training step
     resetRequested = Signal()  # back to step 0
+    contentChanged = Signal()  # another step or text shown: the room it needs may differ
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._lesson: Lesson | None = None
         self._index = -1
+        self._whole_text = False  # the teacher asked for the whole text instead of the summary
         self._build()
         self._show()
 
@@ -103,6 +111,7 @@ class LessonPanel(QWidget):
         self.lesson_title = _wrapping_label("Lesson title")
         self.progress = QLabel()
         self.progress.setAccessibleName("Step number")
+        self.progress.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.step_title = _wrapping_label("Step title")
 
         self.text = LessonTextBrowser()  # loads no resource a lesson names
@@ -114,18 +123,21 @@ class LessonPanel(QWidget):
         self.text.setLineWrapMode(QTextBrowser.LineWrapMode.WidgetWidth)
         self.text.document().setDocumentMargin(2)
         self.text.document().setDefaultStyleSheet("p { margin-top: 0; margin-bottom: 0.6em; }")
-        self.text.setMinimumHeight(120)
+        self.text.setMinimumHeight(2 * self.fontMetrics().lineSpacing())
 
         self.question_box = QFrame()
         self.question_box.setObjectName("question_box")
         self.question_box.setStyleSheet(QUESTION_STYLE)
         self.question_heading = QLabel(QUESTION_HEADING)
+        self.question_heading.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.question = _wrapping_label("Question for the class")
-        box = QVBoxLayout(self.question_box)
-        box.setContentsMargins(10, 6, 10, 8)
-        box.setSpacing(2)
-        box.addWidget(self.question_heading)
-        box.addWidget(self.question)
+        # A wrapped label's minimum height is taken at a narrow width (several lines): in the
+        # strip that height, not the one its width needs, would decide the box.
+        self.question.setMinimumHeight(1)
+        self._question_row = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.question_box)
+        self._question_row.setSpacing(2)
+        self._question_row.addWidget(self.question_heading, 0)
+        self._question_row.addWidget(self.question, 1)
 
         self.previous_button = self._button(
             "◀ Previous",
@@ -144,9 +156,16 @@ class LessonPanel(QWidget):
         self.reset_button = self._button(
             "Reset", "Rebuild the network from its seed: back to step 0 (R)"
         )
+        self.more_button = self._button(
+            READ_MORE,
+            "Show the step's whole text and its source instead of its summary (what the "
+            "class needs on the projector). Click again for the summary.",
+        )
+        self.more_button.setCheckable(True)
         self.play_button.clicked.connect(self._play_clicked)
         self.run_step_button.clicked.connect(self.stepRequested)
         self.reset_button.clicked.connect(self.resetRequested)
+        self.more_button.toggled.connect(self._more_toggled)
         self.next_button = self._button(
             "Next ▶",
             "Go on to the next step of the lesson (its text only; the experiment "
@@ -155,75 +174,136 @@ class LessonPanel(QWidget):
         self.previous_button.clicked.connect(self.previous)
         self.next_button.clicked.connect(self.next)
         self.apply_button.clicked.connect(self._apply)
-
-        # Set up, then Play / Step / Reset beside it: the text says "press Play", and the class
-        # watches the bars, not the control panel. Previous / Next share the title row.
-        header = QHBoxLayout()
-        header.setSpacing(6)
-        header.addWidget(self.previous_button)
-        header.addWidget(self.progress, 1, Qt.AlignmentFlag.AlignCenter)
-        header.addWidget(self.next_button)
-        run = QHBoxLayout()  # under "Set up": one row of four buttons overflowed at 14 pt
-        run.setSpacing(6)
-        for button in (self.play_button, self.run_step_button, self.reset_button):
-            run.addWidget(button)
-
-        # Narrow (a side column): one column. Wide and short (a bottom row, Stage view): the
-        # text at the left, the question and the buttons at the right, so the text keeps its
-        # lines long and fits without scrolling.
-        self._reading = QVBoxLayout()
-        self._reading.setSpacing(4)
-        self._reading.addWidget(self.lesson_title)
-        self._reading.addWidget(self.step_title)
-        self._reading.addWidget(self.text, 1)
-        self._asking = QVBoxLayout()
-        self._asking.setSpacing(4)
-        self._asking.addWidget(self.question_box)
-        self._asking.addWidget(self.apply_button)
-        self._asking.addLayout(run)
-        self._asking.addStretch(0)
-        self._body = QBoxLayout(QBoxLayout.Direction.TopToBottom)
-        self._body.setSpacing(8)
-        self._body.addLayout(self._reading, 5)
-        self._body.addLayout(self._asking, 0)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(8, 6, 8, 6)
-        layout.setSpacing(4)
-        layout.addLayout(header)
-        layout.addLayout(self._body, 1)
+        self._wide = False
+        self._arrange(wide=False)
         self._apply_fonts()
 
+    def _arrange(self, wide: bool) -> None:
+        """Lay the widgets out as a side column (narrow) or as a bottom strip (wide and short).
+
+        The strip keeps every button on one row above the text, and the question across the
+        whole width under it (a question beside the text took a third of the width and wrapped
+        to six lines): the summary, the question and the buttons fit in the ~200 px a
+        1280×720 projector leaves under the bars in presentation type."""
+        layout = self.layout()
+        if layout is None:
+            layout = QVBoxLayout(self)
+            layout.setSpacing(4)
+        else:
+            _empty(layout)  # the widgets stay children of the panel; the rows are rebuilt
+        self._wide = wide
+        layout.setContentsMargins(8, 3, 8, 3) if wide else layout.setContentsMargins(8, 6, 8, 6)
+        if wide:
+            top = QHBoxLayout()
+            top.setSpacing(6)
+            top.addWidget(self.previous_button)
+            top.addWidget(self.progress, 1)
+            top.addWidget(self.next_button)
+            top.addSpacing(12)
+            for button in (
+                self.apply_button,
+                self.play_button,
+                self.run_step_button,
+                self.reset_button,
+                self.more_button,
+            ):
+                top.addWidget(button)
+            layout.addLayout(top)
+            layout.addWidget(self.text, 1)
+            layout.addWidget(self.question_box)
+            self._question_row.setContentsMargins(10, 3, 10, 3)
+            self.lesson_title.hide()  # in the progress label
+            self.step_title.hide()  # a bold run-in heading of the text: a row less
+            self._question_row.setDirection(QBoxLayout.Direction.LeftToRight)
+        else:
+            header = QHBoxLayout()
+            header.setSpacing(6)
+            header.addWidget(self.previous_button)
+            header.addWidget(self.progress, 1)
+            header.addWidget(self.next_button)
+            run = QHBoxLayout()  # under "Set up": one row of four buttons overflowed at 14 pt
+            run.setSpacing(6)
+            for button in (self.play_button, self.run_step_button, self.reset_button):
+                run.addWidget(button)
+            layout.addLayout(header)
+            layout.addWidget(self.lesson_title)
+            layout.addWidget(self.step_title)
+            layout.addWidget(self.text, 1)
+            layout.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignRight)
+            layout.addWidget(self.question_box)
+            layout.addWidget(self.apply_button)
+            layout.addLayout(run)
+            self._question_row.setContentsMargins(10, 6, 10, 8)
+            self.lesson_title.setVisible(True)
+            self.step_title.setVisible(True)
+            self._question_row.setDirection(QBoxLayout.Direction.TopToBottom)
+        self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._show_progress()
+        self._show_heading()
+        self._apply_fonts()
+        self._show_text()
+
     def is_wide(self) -> bool:
-        """True when the question sits beside the text rather than below it."""
-        return self._body.direction() == QBoxLayout.Direction.LeftToRight
+        """True in the bottom-strip arrangement (buttons in one row, question under the text)."""
+        return self._wide
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         wide = self.width() >= WIDE_MIN_WIDTH and self.width() >= WIDE_RATIO * self.height()
-        if wide != self.is_wide():
-            direction = (
-                QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
-            )
-            self._body.setDirection(direction)
-            self._body.setStretch(1, 2 if wide else 0)
+        if wide != self._wide:
+            self._arrange(wide)
+        self._show_progress()
+        self._fit_question()
 
-    def needed_height(self) -> int:
-        """The panel's height, at its current width, for the current step's whole text to show
-        without scrolling (for a layout that can give the lesson more room)."""
+    def _fit_question(self) -> None:
+        """In the strip the question box takes exactly the lines its text needs (a layout
+        would share the height between it and the text by their size hints)."""
+        if self._wide:
+            margins = self.layout().contentsMargins()
+            inner = self.width() - margins.left() - margins.right()
+            self.question_box.setFixedHeight(self._question_height(inner, True))
+        else:
+            self.question_box.setMinimumHeight(0)
+            self.question_box.setMaximumHeight(QWIDGETSIZE_MAX)
+
+    def needed_height(self, width: int | None = None) -> int:
+        """The panel's height at ``width`` (default: its current width), in the arrangement it
+        takes there when short, for the current step's text to show without scrolling: what a
+        layout gives the lesson so the class never sees a scroll bar."""
+        width = self.width() if width is None else width
+        wide = width >= WIDE_MIN_WIDTH
         margins = self.layout().contentsMargins()
-        header = max(b.sizeHint().height() for b in (self.previous_button, self.next_button))
-        column = self.lesson_title.width()
-        spacing = self._reading.spacing()
-        reading = (
-            self.lesson_title.heightForWidth(column)
-            + self.step_title.heightForWidth(column)
-            + 2 * spacing
-            + self.needed_text_height()
-        )
-        asking = self._asking.sizeHint().height()
-        body = max(reading, asking) if self.is_wide() else reading + self._body.spacing() + asking
-        return margins.top() + margins.bottom() + header + self.layout().spacing() + body + 2
+        inner = max(1, width - margins.left() - margins.right())
+        spacing = self.layout().spacing()
+        buttons = max(b.sizeHint().height() for b in (self.previous_button, self.apply_button))
+        title = self.step_title.heightForWidth(inner)
+        # As if the scroll bar showed: a text browser that once showed it keeps it unless the
+        # text fits at the narrower width too.
+        bar = self.text.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        text = self.needed_text_height(inner - 2 * self.text.frameWidth() - bar, wide)
+        question = self._question_height(inner, wide) if self.question_box.isVisibleTo(self) else 0
+        if wide:
+            rows = [buttons, text, question]
+        else:
+            run = max(b.sizeHint().height() for b in (self.play_button, self.reset_button))
+            rows = [buttons, self.lesson_title.heightForWidth(inner), title, text]
+            rows += [self.more_button.sizeHint().height() if self.more_button.isVisibleTo(self) else 0]
+            rows += [question, buttons, run]
+        shown = [r for r in rows if r > 0]
+        return margins.top() + margins.bottom() + sum(shown) + spacing * (len(shown) - 1) + 2
+
+    def _question_height(self, width: int, wide: bool) -> int:
+        margins = self._question_row.contentsMargins()
+        inner = width - margins.left() - margins.right()
+        heading = self.question_heading.sizeHint()
+        if wide:  # a few pixels narrower than the row gives it: never one line short
+            question = self.question.heightForWidth(
+                inner - heading.width() - self._question_row.spacing() - 8
+            )
+            body = max(heading.height(), question)
+        else:
+            body = heading.height() + self._question_row.spacing() + self.question.heightForWidth(inner)
+        return body + margins.top() + margins.bottom() + 2 * self.question_box.frameWidth()
 
     def _apply_fonts(self) -> None:
         """Headings and text relative to the window's type, so presentation type reaches them
@@ -231,9 +311,10 @@ class LessonPanel(QWidget):
         base = self.font()
         self.lesson_title.setFont(_scaled_font(base, TITLE_SCALE, bold=True))
         self.step_title.setFont(_scaled_font(base, STEP_TITLE_SCALE, bold=True))
-        self.text.setFont(_scaled_font(base, TEXT_SCALE))
+        # The strip under the bars is short: its text keeps the window's type.
+        self.text.setFont(_scaled_font(base, 1.0 if self._wide else TEXT_SCALE))
         self.question_heading.setFont(_scaled_font(base, 1.0, bold=True))
-        self.question.setFont(_scaled_font(base, QUESTION_SCALE))
+        self.question.setFont(_scaled_font(base, 1.0 if self._wide else QUESTION_SCALE))
         self.apply_button.setFont(_scaled_font(base, 1.0, bold=True))
 
     def changeEvent(self, event) -> None:
@@ -303,9 +384,12 @@ class LessonPanel(QWidget):
         bar = self.text.verticalScrollBar()
         return bar.maximum() == 0
 
-    def needed_text_height(self, width: int | None = None) -> int:
-        """Pixels the text needs to show whole at ``width`` (default: its current width)."""
+    def needed_text_height(self, width: int | None = None, wide: bool | None = None) -> int:
+        """Pixels the text needs to show whole at ``width`` (default: its current width), in
+        the ``wide`` arrangement (default: the current one; wide, the title runs in)."""
         document = self.text.document().clone()
+        if wide is not None and wide != self._wide:
+            document.setHtml(self._text_html(wide))
         document.setDefaultFont(self.text.font())
         document.setTextWidth(width if width is not None else self.text.viewport().width())
         return int(document.size().height()) + 2 * self.text.frameWidth() + 2
@@ -320,6 +404,64 @@ class LessonPanel(QWidget):
         if step is not None:
             self.applyRequested.emit(step)
 
+    def _more_toggled(self, on: bool) -> None:
+        self._whole_text = on
+        self._show()
+        self.contentChanged.emit()
+
+    def showing_summary(self) -> bool:
+        """True when the text area shows the step's summary (the projected form)."""
+        step = self.current_step()
+        return step is not None and bool(_summary(step)) and not self._whole_text
+
+    def heading(self) -> str:
+        """The question's heading in full (the strip shows its short form)."""
+        step = self.current_step()
+        return PREDICT_HEADING if step is not None and step.predict else QUESTION_HEADING
+
+    def _show_heading(self) -> None:
+        full = self.heading()
+        self.question_heading.setText(STRIP_HEADINGS[full] if self._wide else full)
+        self.question_heading.setToolTip(full)
+
+    def _text_html(self, wide: bool) -> str:
+        step = self.current_step()
+        if step is None:
+            return text_to_html(NO_LESSON_TEXT)
+        summary = _summary(step)
+        if summary and not self._whole_text:
+            body = text_to_html(summary)
+        else:
+            body = step_html(step.text, step.citation)
+        if wide:  # the step's title runs in, bold, at the start of its first paragraph
+            heading = f"<b>{html.escape(step.title)}</b>&nbsp;&nbsp;"
+            body = body.replace("<p>", "<p>" + heading, 1) if body.startswith("<p>") else (
+                f"<p>{heading}</p>" + body
+            )
+        return body
+
+    def _show_text(self) -> None:
+        self.text.setHtml(self._text_html(self._wide))
+        self.text.verticalScrollBar().setValue(0)
+
+    def _show_progress(self) -> None:
+        lesson = self._lesson
+        if lesson is None:
+            self.progress.setText("")
+            return
+        where = f"Step {self._index + 1} of {len(lesson.steps)}"
+        self.progress.setToolTip(f"{lesson.title} — {where}")
+        if not self._wide:
+            self.progress.setText(where)
+            return
+        # The strip has no room for a title row: the lesson's title shares the progress label,
+        # elided to what the row leaves it.
+        room = max(0, self.progress.width() - 8)
+        metrics = self.progress.fontMetrics()
+        full = f"{lesson.title} · {where}"
+        text = full if metrics.horizontalAdvance(full) <= room else where
+        self.progress.setText(text)
+
     def _show(self) -> None:
         lesson, step = self._lesson, self.current_step()
         if lesson is None or step is None:
@@ -328,22 +470,45 @@ class LessonPanel(QWidget):
             self.step_title.setText("")
             self.text.setHtml(text_to_html(NO_LESSON_TEXT))
             self.question_box.hide()
+            self.more_button.setVisible(False)
             for button in (self.previous_button, self.apply_button, self.next_button):
                 button.setEnabled(False)
             for button in (self.play_button, self.run_step_button, self.reset_button):
                 button.setVisible(False)
+            self.contentChanged.emit()
             return
         count = len(lesson.steps)
         self.lesson_title.setText(lesson.title)
-        self.progress.setText(f"Step {self._index + 1} of {count}")
+        self._show_progress()
         self.step_title.setText(step.title)
-        self.text.setHtml(step_html(step.text, step.citation))
-        self.text.verticalScrollBar().setValue(0)
+        summary = _summary(step)
+        self._show_text()
+        self.more_button.setVisible(bool(summary))
+        self.more_button.blockSignals(True)
+        self.more_button.setChecked(self._whole_text)
+        self.more_button.blockSignals(False)
         self.question.setText(step.question)
-        self.question_heading.setText(PREDICT_HEADING if step.predict else QUESTION_HEADING)
+        self._show_heading()
         self.question_box.show()
+        self._fit_question()
         for button in (self.play_button, self.run_step_button, self.reset_button):
             button.setVisible(True)
         self.previous_button.setEnabled(self._index > 0)
         self.next_button.setEnabled(self._index + 1 < count)
         self.apply_button.setEnabled(True)
+        self.contentChanged.emit()
+
+
+def _empty(layout) -> None:
+    """Take every item out of ``layout`` (nested rows too), leaving the widgets alone."""
+    while layout.count():
+        item = layout.takeAt(0)
+        child = item.layout()
+        if child is not None:
+            _empty(child)
+            child.setParent(None)
+
+
+def _summary(step: LessonStep) -> str | None:
+    """The step's summary, if its lesson gives one (a teacher's own file may not)."""
+    return getattr(step, "summary", None) or None
