@@ -511,4 +511,4 @@ def _empty(layout) -> None:
 
 def _summary(step: LessonStep) -> str | None:
     """The step's summary, if its lesson gives one (a teacher's own file may not)."""
-    return getattr(step, "summary", None) or None
+    return step.summary or None
