@@ -287,7 +287,8 @@ class LessonPanel(QWidget):
         else:
             run = max(b.sizeHint().height() for b in (self.play_button, self.reset_button))
             rows = [buttons, self.lesson_title.heightForWidth(inner), title, text]
-            rows += [self.more_button.sizeHint().height() if self.more_button.isVisibleTo(self) else 0]
+            more = self.more_button
+            rows += [more.sizeHint().height() if more.isVisibleTo(self) else 0]
             rows += [question, buttons, run]
         shown = [r for r in rows if r > 0]
         return margins.top() + margins.bottom() + sum(shown) + spacing * (len(shown) - 1) + 2
@@ -302,7 +303,8 @@ class LessonPanel(QWidget):
             )
             body = max(heading.height(), question)
         else:
-            body = heading.height() + self._question_row.spacing() + self.question.heightForWidth(inner)
+            question = self.question.heightForWidth(inner)
+            body = heading.height() + self._question_row.spacing() + question
         return body + margins.top() + margins.bottom() + 2 * self.question_box.frameWidth()
 
     def _apply_fonts(self) -> None:
@@ -435,8 +437,10 @@ class LessonPanel(QWidget):
             body = step_html(step.text, step.citation)
         if wide:  # the step's title runs in, bold, at the start of its first paragraph
             heading = f"<b>{html.escape(step.title)}</b>&nbsp;&nbsp;"
-            body = body.replace("<p>", "<p>" + heading, 1) if body.startswith("<p>") else (
-                f"<p>{heading}</p>" + body
+            body = (
+                body.replace("<p>", "<p>" + heading, 1)
+                if body.startswith("<p>")
+                else (f"<p>{heading}</p>" + body)
             )
         return body
 
