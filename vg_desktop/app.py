@@ -430,13 +430,14 @@ class MainWindow(QMainWindow):
         compare_box.addWidget(self.compare)
         compare_box.addWidget(self.compare_tools)
         cv.addLayout(compare_box)
+        self._compare_box = compare_box
         cv.addWidget(self.controls, 1)
 
         scroll = QScrollArea()
         scroll.setWidget(controls_page)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(self.controls.sizeHint().width() + 24)
+        scroll.setMinimumWidth(self.controls.column_width() + 24)
         self.controls_scroll = scroll
 
         self.lesson_panel = LessonPanel()
@@ -1034,7 +1035,10 @@ class MainWindow(QMainWindow):
         """Never clip a button or a field: the control panel is at least as wide as its contents
         at the current type size, plus its scroll bar."""
         scroll = self.controls_scroll
-        needed = scroll.widget().sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+        # One column: in a wide bottom tab the groups stand side by side, which must not
+        # widen the side column the controls take on a large screen.
+        page = max(self.controls.column_width(), self._compare_box.sizeHint().width())
+        needed = page + scroll.verticalScrollBar().sizeHint().width()
         scroll.setMinimumWidth(needed + 4)
         self.view_layout.schedule(2)
 

@@ -194,6 +194,12 @@ class PointsDrawing(QObject):
         self.bar.clear.setEnabled(drawing)
         self.bar.undo.setEnabled(bool(self.undo_stack))
         self.bar.redo.setEnabled(bool(self.redo_stack))
+        # Until the class draws, the bar is one button: four disabled ones squeezed the data
+        # view's place ("Dr…ts") in the row of history views.
+        self.bar.picker.setVisible(drawing)
+        self.bar.clear.setVisible(drawing)
+        self.bar.undo.setVisible(drawing or bool(self.undo_stack))
+        self.bar.redo.setVisible(drawing or bool(self.redo_stack))
 
     # ---------------------------------------------------------------- edits
     def chosen_class(self) -> int:

@@ -145,6 +145,30 @@ def layer_tick_step(px_per_layer: float, label_px: float) -> int:
     return _LAYER_STEPS[-1]
 
 
+def layer_ticks(
+    first: int,
+    last: int,
+    n: int,
+    step: int,
+    px_per_layer: float,
+    label_px: float,
+    uneven: bool = False,
+) -> set[int] | None:
+    """Layer ticks from ``first`` to ``last`` of ``n`` layers, every ``step``, with both ends;
+    None when an end would crowd out a regular tick (unless ``uneven`` allows dropping it)."""
+    if step <= 2:  # 1, 3, 5, … : counting from the first layer, never "1, 4, 6"
+        ticks = {v for v in range(first, last + 1) if (v - 1) % step == 0}
+    else:  # 1, 5, 10, … : round numbers after the first layer (the step keeps them apart)
+        ticks = {v for v in range(first, last + 1) if v % step == 0 or v == 1}
+    for end in (1, n):
+        if first <= end <= last:
+            kept = {t for t in ticks if t == end or abs(t - end) * px_per_layer >= label_px}
+            if kept != ticks and not uneven:
+                return None
+            ticks = kept | {end}
+    return ticks
+
+
 class LayerAxis(BaseAxis):
     """Bottom axis: layer numbers 1..n, thinned when dense; the output layer reads 'out'."""
 
@@ -163,17 +187,16 @@ class LayerAxis(BaseAxis):
         else:
             label_px = metrics.horizontalAdvance("000") + 10
         px_per_layer = size / max(maxVal - minVal, 1e-9)
-        step = layer_tick_step(px_per_layer, label_px)
         first, last = max(1, math.ceil(minVal)), min(n, math.floor(maxVal))
-        if step <= 2:  # 1, 3, 5, … : counting from the first layer, never "1, 4, 6"
-            ticks = {v for v in range(first, last + 1) if (v - 1) % step == 0}
-        else:  # 1, 5, 10, … : round numbers after the first layer (the step keeps them apart)
-            ticks = {v for v in range(first, last + 1) if v % step == 0 or v == 1}
-        # Always show the ends, dropping a regular tick that would crowd them.
-        for end in (1, n):
-            if first <= end <= last:
-                ticks = {t for t in ticks if t == end or abs(t - end) * px_per_layer >= label_px}
-                ticks.add(end)
+        step = layer_tick_step(px_per_layer, label_px)
+        ticks = layer_ticks(first, last, n, step, px_per_layer, label_px)
+        # Counting by 2, a tick dropped beside the last layer leaves an uneven gap
+        # ("… 15, 17, 20"): round numbers read evenly (1, 5, 10, 15, 20). Among round numbers
+        # an uneven last gap is expected ("… 15, 20, 23").
+        if ticks is None and step <= 2:
+            step = next(s for s in _LAYER_STEPS if s > 2)
+        if ticks is None:
+            ticks = layer_ticks(first, last, n, step, px_per_layer, label_px, uneven=True)
         return [(float(step), [float(t) for t in sorted(ticks)])]
 
     def tickStrings(self, values, scale, spacing):

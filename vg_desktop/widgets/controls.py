@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -237,6 +238,40 @@ class ControlPanel(QWidget):
         self._build()
         self.set_config(self._config)
 
+    # ---------------------------------------------------------------- arrangement
+    def column_width(self) -> int:
+        """Width of the panel with its groups stacked in one column (a side column's need)."""
+        margins = self.layout().contentsMargins()
+        boxes = max(box.sizeHint().width() for box in self._boxes)
+        buttons = self.layout().itemAt(0).sizeHint().width()
+        return max(boxes, buttons) + margins.left() + margins.right()
+
+    def columns(self) -> int:
+        return self._columns
+
+    def set_columns(self, columns: int) -> None:
+        """Put the Network, Training and Data groups in ``columns`` columns (1 to 3)."""
+        columns = max(1, min(3, columns))
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for box in self._boxes:
+            self._grid.removeWidget(box)
+        for i, box in enumerate(self._boxes):
+            row, col = divmod(i, columns)
+            self._grid.addWidget(box, row, col, Qt.AlignmentFlag.AlignTop)
+        for col in range(3):
+            self._grid.setColumnStretch(col, 1 if col < columns else 0)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        margins = self.layout().contentsMargins()
+        room = self.width() - margins.left() - margins.right()
+        box = max(b.sizeHint().width() for b in self._boxes)
+        spacing = self._grid.horizontalSpacing()
+        fit = max(1, (room + spacing) // (box + spacing))
+        self.set_columns(fit if fit < 3 else 3)
+
     # ---------------------------------------------------------------- construction
     def _build(self) -> None:
         self.depth_box = QSpinBox()
@@ -398,13 +433,18 @@ class ControlPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
-        layout.addWidget(network_box)
-        layout.addWidget(train_box)
-        layout.addWidget(data_box)
+        # The groups stack in a side column; in a wide bottom tab they stand side by side
+        # (one stretched column put 1,500-pixel spin boxes under the bars).
+        self._grid = QGridLayout()
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setHorizontalSpacing(12)
+        self._columns = 0
+        layout.addLayout(self._grid)
         layout.addWidget(self.advanced)
         layout.addWidget(self.hint)
         layout.addStretch(1)
         self._boxes = (network_box, train_box, data_box)
+        self.set_columns(1)
         self._advanced_fields = {
             label: self.findChild(QWidget, label.lower().replace(" ", "_")) for label in ADVANCED
         }
