@@ -109,7 +109,7 @@ QUANTITIES = [
     ),
     (
         "distance",
-        "Distance from init ‖W−W₀‖/‖W₀‖",
+        "Distance ‖W−W₀‖/‖W₀‖",
         "How far each layer's weights have moved from the ones the network started with, "
         "relative to their size. The consequence of a vanishing gradient: a layer that "
         "receives almost none keeps its initial (random) weights, so it barely learns features.",

@@ -446,17 +446,19 @@ class FlowLegend(pg.LegendItem):
                     label.setText(text)
 
     def _layouts(self):
-        """Candidate (text level, columns) in order of preference: full labels in several
-        columns, then short labels (full ones stay in the tooltip), then the shortest (an
+        """Candidate (text level, columns) in order of preference: as few rows as possible
+        (height is what a projector lacks), and in that many rows the fullest labels that fit:
+        full labels, then short ones (full ones stay in the tooltip), then the shortest (an
         entry may have a third, e.g. "A" for "A: sigmoid + Xavier"), down to one column."""
         n = len(self.items)
         levels = max((len(getattr(s, "texts", None) or ()) for s, _ in self.items), default=0)
         widest = min(self.max_columns, n)
         last = max(levels - 1, 0)
-        for level in range(last + 1):
-            lowest = 1 if level == last or n <= 3 else 2
-            for columns in range(widest, lowest - 1, -1):
-                yield level, columns
+        for columns in range(widest, 0, -1):
+            for level in range(last + 1):
+                lowest = 1 if level == last or n <= 3 else 2
+                if columns >= lowest:
+                    yield level, columns
 
     def updateSize(self) -> None:
         # pyqtgraph sums item sizes before the items are laid out; ask the layout instead.
@@ -510,13 +512,13 @@ def put_legend_above(plot_item: pg.PlotItem, legend: FlowLegend) -> None:
     """
     plot_item.layout.removeItem(plot_item.titleLabel)
     plot_item.titleLabel.setVisible(False)
-    plot_item.layout.addItem(legend, 0, 1, 1, 2, alignment=Qt.AlignmentFlag.AlignLeft)
+    # The whole width, the left axis's column included: on a 1024-pixel projector the plot's
+    # own width held two of the bars' legend columns (three rows), the whole width three.
+    plot_item.layout.addItem(legend, 0, 0, 1, 3, alignment=Qt.AlignmentFlag.AlignLeft)
     legend.host_layout = plot_item.layout
 
     def refit() -> None:
-        axis = plot_item.getAxis("left")
-        left = axis.width() if axis.isVisible() else 0
-        legend.fit_width(plot_item.width() - left - 16)
+        legend.fit_width(plot_item.width() - 16)
 
     plot_item.geometryChanged.connect(refit)
     legend.updateSize()

@@ -47,7 +47,6 @@ STRIP_HEADINGS = {QUESTION_HEADING: "Question:", PREDICT_HEADING: "Predict, then
 READ_MORE = "Whole text"  # the button that shows the step's whole text instead of its summary
 # Sizes relative to the window's type: (lesson title, step title, text, question).
 TITLE_SCALE, STEP_TITLE_SCALE, TEXT_SCALE, QUESTION_SCALE = 1.1, 1.25, 1.1, 1.1
-QWIDGETSIZE_MAX = (1 << 24) - 1  # Qt's largest widget size
 WIDE_MIN_WIDTH = 760  # pixels: below this the panel is a column (buttons under the text)
 WIDE_RATIO = 1.8  # ... and also when it is less than this much wider than tall
 
@@ -134,6 +133,10 @@ class LessonPanel(QWidget):
         # A wrapped label's minimum height is taken at a narrow width (several lines): in the
         # strip that height, not the one its width needs, would decide the box.
         self.question.setMinimumHeight(1)
+        # The box sits in a holder without a layout whose height the panel sets from the
+        # question's own lines: through a height-for-width row the box's layout answered with
+        # the previous question's height, and the text lost a line to it.
+        self.question_holder = _Holder(self.question_box)
         self._question_row = QBoxLayout(QBoxLayout.Direction.TopToBottom, self.question_box)
         self._question_row.setSpacing(2)
         self._question_row.addWidget(self.question_heading, 0)
@@ -210,7 +213,7 @@ class LessonPanel(QWidget):
                 top.addWidget(button)
             layout.addLayout(top)
             layout.addWidget(self.text, 1)
-            layout.addWidget(self.question_box)
+            layout.addWidget(self.question_holder)
             self._question_row.setContentsMargins(10, 3, 10, 3)
             self.lesson_title.hide()  # in the progress label
             self.step_title.hide()  # a bold run-in heading of the text: a row less
@@ -230,7 +233,7 @@ class LessonPanel(QWidget):
             layout.addWidget(self.step_title)
             layout.addWidget(self.text, 1)
             layout.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignRight)
-            layout.addWidget(self.question_box)
+            layout.addWidget(self.question_holder)
             layout.addWidget(self.apply_button)
             layout.addLayout(run)
             self._question_row.setContentsMargins(10, 6, 10, 8)
@@ -256,15 +259,13 @@ class LessonPanel(QWidget):
         self._fit_question()
 
     def _fit_question(self) -> None:
-        """In the strip the question box takes exactly the lines its text needs (a layout
-        would share the height between it and the text by their size hints)."""
-        if self._wide:
-            margins = self.layout().contentsMargins()
-            inner = self.width() - margins.left() - margins.right()
-            self.question_box.setFixedHeight(self._question_height(inner, True))
-        else:
-            self.question_box.setMinimumHeight(0)
-            self.question_box.setMaximumHeight(QWIDGETSIZE_MAX)
+        """The question box takes exactly the lines its text needs, in either arrangement."""
+        margins = self.layout().contentsMargins()
+        inner = self.width() - margins.left() - margins.right()
+        shown = self.question_box.isVisibleTo(self.question_holder)
+        height = self._question_height(inner, self._wide) if shown else 0
+        self.question_holder.setFixedHeight(height)
+        self.question_holder.setVisible(shown)
 
     def needed_height(self, width: int | None = None) -> int:
         """The panel's height at ``width`` (default: its current width), in the arrangement it
@@ -281,7 +282,8 @@ class LessonPanel(QWidget):
         # text fits at the narrower width too.
         bar = self.text.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
         text = self.needed_text_height(inner - 2 * self.text.frameWidth() - bar, wide)
-        question = self._question_height(inner, wide) if self.question_box.isVisibleTo(self) else 0
+        shown = self.question_box.isVisibleTo(self.question_holder)
+        question = self._question_height(inner, wide) if shown else 0
         if wide:
             rows = [buttons, text, question]
         else:
@@ -474,6 +476,7 @@ class LessonPanel(QWidget):
             self.step_title.setText("")
             self.text.setHtml(text_to_html(NO_LESSON_TEXT))
             self.question_box.hide()
+            self._fit_question()
             self.more_button.setVisible(False)
             for button in (self.previous_button, self.apply_button, self.next_button):
                 button.setEnabled(False)
@@ -501,6 +504,20 @@ class LessonPanel(QWidget):
         self.next_button.setEnabled(self._index + 1 < count)
         self.apply_button.setEnabled(True)
         self.contentChanged.emit()
+
+
+class _Holder(QWidget):
+    """Holds one widget at its own full size; its height is set from outside."""
+
+    def __init__(self, child: QWidget) -> None:
+        super().__init__()
+        self._child = child
+        child.setParent(self)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._child.setGeometry(self.rect())
 
 
 def _empty(layout) -> None:
