@@ -7,13 +7,15 @@ For each scenario (the network the app opens with -- 20 sigmoid layers -- and th
 cures of it: ReLU + He, sigmoid + batch norm) it trains a fixed number of steps and saves the
 window at 1920x1080 and at 1280x720 (projector size). Then the layout matrix (issue 11;
 ``--matrix-only`` for just that): every classroom size in every theme (``matrix/THEME-WxH.png``),
-Stage view and a lesson step at 1024x768, with each view's measured plot area printed as a table
-(and written to ``matrix/plot-areas.md``).
+Stage view and a lesson step at 1024x768 and 1280x720, with each view's measured plot area
+printed as a table (and written to ``matrix/plot-areas.md``); then two windows at device pixel
+ratio 2 (``matrix/*-scale2.png``).
 """
 
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -365,6 +367,9 @@ def matrix(out: Path) -> list[str]:
                 window.apply_lesson_step(load_lesson(path).steps[2])
                 trained(app, window)
                 shoot(window, "lesson-step-1024x768", "1024×768 lesson", theme)
+                window.resize(1280, 720)
+                shoot(window, "lesson-step-1280x720", "1280×720 lesson", theme)
+                window.resize(*MATRIX_SIZES[0])
                 window.set_stage_view(True, full_screen=False)
                 shoot(window, "stage-1024x768", "1024×768 Stage view", theme)
                 window.set_stage_view(False)
@@ -379,6 +384,37 @@ def matrix(out: Path) -> list[str]:
     return table
 
 
+def hidpi(out: Path) -> None:
+    """The light theme at 1024x768 and the presentation theme at 1280x720, at device pixel
+    ratio 2 (``QT_SCALE_FACTOR=2``, in a process of their own): crisp lines and hatching,
+    nothing doubled or halved. The images are 2048x1536 and 2560x1440."""
+    env = dict(os.environ, QT_SCALE_FACTOR="2")
+    subprocess.run([sys.executable, __file__, str(out), "--hidpi-shots"], env=env, check=True)
+
+
+def hidpi_shots(out: Path) -> None:
+    app = QApplication.instance() or QApplication(sys.argv)
+    folder = out / "matrix"
+    folder.mkdir(parents=True, exist_ok=True)
+    for theme, (w, h) in (("light", (1024, 768)), ("presentation", (1280, 720))):
+        os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(out / f".hidpi-{theme}-settings.ini")
+        window = MainWindow(config=ExperimentConfig())
+        try:
+            window.resize(w, h)
+            window.show()
+            window.bars.set_animated(False)
+            window.apply_theme(theme)
+            wait_until(app, lambda win=window: win.frames_drawn > 0, 20, "first frame")
+            trained(app, window)
+            settle(app, window)
+            image = window.grab()
+            image.save(str(folder / f"{theme}-{w}x{h}-scale2.png"))
+            print(folder / f"{theme}-{w}x{h}-scale2.png", image.width(), "x", image.height())
+        finally:
+            window.close()
+            Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
+
+
 if __name__ == "__main__":
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     target = Path(args[0] if args else "docs/screenshots")
@@ -386,11 +422,15 @@ if __name__ == "__main__":
         inside_layers(target)
     elif "--own-points" in sys.argv:  # only issue 14's drawn dataset
         own_points(target)
+    elif "--hidpi-shots" in sys.argv:  # run by hidpi() with QT_SCALE_FACTOR=2
+        hidpi_shots(target)
     elif "--matrix-only" in sys.argv:  # only issue 11's layout matrix
         print("\n".join(matrix(target)))
+        hidpi(target)
     else:
         main(target)
         classroom(target)
         inside_layers(target)
         own_points(target)
         print("\n".join(matrix(target)))
+        hidpi(target)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from vg_desktop.lessons import builtin_lessons, lesson_from_dict, load_lesson
-from vg_desktop.widgets.lesson_panel import LessonPanel, text_to_html
+from vg_desktop.widgets.lesson_panel import READ_MORE, LessonPanel, text_to_html
 
 BUTTONS = ["◀ Previous", "Set up this experiment", "Next ▶"]
 
@@ -60,7 +62,14 @@ def test_set_lesson_shows_the_first_step(panel, qtbot, lesson):
     assert panel.progress.text() == f"Step 1 of {len(lesson.steps)}"
     assert panel.step_title.text() == step.title
     assert panel.question.text() == step.question
+    # The class reads the summary; "Whole text" swaps in the step's text, and back.
+    assert panel.showing_summary() and step.summary in panel.text.toPlainText()
+    more = button(panel, READ_MORE)
+    more.click()
+    assert not panel.showing_summary()
     assert step.text.split("\n\n")[0] in panel.text.toPlainText()
+    more.click()
+    assert panel.showing_summary() and step.summary in panel.text.toPlainText()
     assert not button(panel, "◀ Previous").isEnabled()
     assert button(panel, "Next ▶").isEnabled()
 
@@ -105,7 +114,10 @@ def test_last_step_cannot_go_further(panel, qtbot, lesson):
 def test_citation_is_shown_and_links_are_never_followed(panel, lesson):
     cited = next(i for i, s in enumerate(lesson.steps) if s.citation)
     panel.set_lesson(lesson, cited)
-    assert "Source: " + lesson.steps[cited].citation[:40] in panel.text.toPlainText()
+    citation = lesson.steps[cited].citation
+    assert html.escape(citation) in panel.text.toolTip()  # the summary names it on hover
+    button(panel, READ_MORE).click()  # the whole text prints it under the text
+    assert "Source: " + citation[:40] in panel.text.toPlainText()
     assert not panel.text.openExternalLinks()
     assert not panel.text.openLinks()
 
@@ -147,3 +159,39 @@ def test_a_teachers_minimal_lesson(panel, qtbot):
     assert not button(panel, "◀ Previous").isEnabled()
     assert not button(panel, "Next ▶").isEnabled()
     assert "Source:" not in panel.text.toPlainText()
+
+
+def test_a_hostile_title_or_citation_is_shown_as_typed(panel):
+    """The strip puts the lesson's title in the progress label and the step's source in a
+    tooltip: both show markup as typed (a tooltip or label that looks like HTML is rendered as
+    HTML, and would load the image it names)."""
+    from PySide6.QtCore import Qt
+
+    bad = '<img src="/dev/zero"><b>x</b>'
+    lesson = lesson_from_dict(
+        {
+            "format": "vg-desktop-lesson",
+            "version": 1,
+            "title": bad,
+            "author": "",
+            "description": "",
+            "steps": [
+                {
+                    "id": "s",
+                    "title": bad,
+                    "summary": "A summary.",
+                    "text": "Text.",
+                    "citation": bad,
+                    "question": "Why?",
+                    "settings": {},
+                }
+            ],
+        }
+    )
+    panel.resize(1200, 300)
+    panel.set_lesson(lesson)
+    assert panel.progress.textFormat() == Qt.TextFormat.PlainText
+    for tip in (panel.progress.toolTip(), panel.text.toolTip()):
+        assert "<img" not in tip and "&lt;img" in tip
+    assert "<img" not in panel.text.toHtml()
+    assert not panel.text.refused_resources

@@ -109,6 +109,7 @@ class LessonPanel(QWidget):
     def _build(self) -> None:
         self.lesson_title = _wrapping_label("Lesson title")
         self.progress = QLabel()
+        self.progress.setTextFormat(Qt.TextFormat.PlainText)  # it shows the lesson's title
         self.progress.setAccessibleName("Step number")
         self.progress.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.step_title = _wrapping_label("Step title")
@@ -448,6 +449,10 @@ class LessonPanel(QWidget):
 
     def _show_text(self) -> None:
         self.text.setHtml(self._text_html(self._wide))
+        step = self.current_step()
+        # The summary names its source on hover; the whole text prints it under the text.
+        cited = step is not None and step.citation and self.showing_summary()
+        self.text.setToolTip(_safe_tip(f"Source: {step.citation}") if cited else "")
         self.text.verticalScrollBar().setValue(0)
 
     def _show_progress(self) -> None:
@@ -456,7 +461,7 @@ class LessonPanel(QWidget):
             self.progress.setText("")
             return
         where = f"Step {self._index + 1} of {len(lesson.steps)}"
-        self.progress.setToolTip(f"{lesson.title} — {where}")
+        self.progress.setToolTip(_safe_tip(f"{lesson.title} — {where}"))
         if not self._wide:
             self.progress.setText(where)
             return
@@ -504,6 +509,12 @@ class LessonPanel(QWidget):
         self.next_button.setEnabled(self._index + 1 < count)
         self.apply_button.setEnabled(True)
         self.contentChanged.emit()
+
+
+def _safe_tip(text: str) -> str:
+    """A tooltip showing a lesson file's ``text`` as typed: Qt renders a tooltip that looks like
+    HTML as HTML (and would load the images it names)."""
+    return f"<p>{html.escape(text)}</p>"
 
 
 class _Holder(QWidget):
