@@ -62,8 +62,16 @@ def test_set_lesson_shows_the_first_step(panel, qtbot, lesson):
     assert panel.progress.text() == f"Step 1 of {len(lesson.steps)}"
     assert panel.step_title.text() == step.title
     assert panel.question.text() == step.question
-    # The class reads the summary; "Whole text" swaps in the step's text, and back.
+    # A side column has the height for both: the summary leads, the whole text follows.
+    shown = panel.text.toPlainText()
+    assert step.summary in shown and step.text.split("\n\n")[0] in shown
+    assert shown.index(step.summary) < shown.index(step.text.split("\n\n")[0])
+    assert not panel.more_button.isVisible()
+    # The strip under the plots shows the summary; "Whole text" swaps in the text, and back.
+    panel.resize(1200, 300)
+    assert panel.is_wide()
     assert panel.showing_summary() and step.summary in panel.text.toPlainText()
+    assert step.text.split("\n\n")[0] not in panel.text.toPlainText()
     more = button(panel, READ_MORE)
     more.click()
     assert not panel.showing_summary()
@@ -113,6 +121,7 @@ def test_last_step_cannot_go_further(panel, qtbot, lesson):
 
 def test_citation_is_shown_and_links_are_never_followed(panel, lesson):
     cited = next(i for i, s in enumerate(lesson.steps) if s.citation)
+    panel.resize(1200, 300)  # the strip under the plots
     panel.set_lesson(lesson, cited)
     citation = lesson.steps[cited].citation
     assert html.escape(citation) in panel.text.toolTip()  # the summary names it on hover

@@ -233,7 +233,6 @@ class LessonPanel(QWidget):
             layout.addWidget(self.lesson_title)
             layout.addWidget(self.step_title)
             layout.addWidget(self.text, 1)
-            layout.addWidget(self.more_button, 0, Qt.AlignmentFlag.AlignRight)
             layout.addWidget(self.question_holder)
             layout.addWidget(self.apply_button)
             layout.addLayout(run)
@@ -242,6 +241,8 @@ class LessonPanel(QWidget):
             self.step_title.setVisible(True)
             self._question_row.setDirection(QBoxLayout.Direction.TopToBottom)
         self.progress.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        step = self.current_step()
+        self.more_button.setVisible(wide and step is not None and bool(_summary(step)))
         self._show_progress()
         self._show_heading()
         self._apply_fonts()
@@ -290,8 +291,6 @@ class LessonPanel(QWidget):
         else:
             run = max(b.sizeHint().height() for b in (self.play_button, self.reset_button))
             rows = [buttons, self.lesson_title.heightForWidth(inner), title, text]
-            more = self.more_button
-            rows += [more.sizeHint().height() if more.isVisibleTo(self) else 0]
             rows += [question, buttons, run]
         shown = [r for r in rows if r > 0]
         return margins.top() + margins.bottom() + sum(shown) + spacing * (len(shown) - 1) + 2
@@ -415,9 +414,12 @@ class LessonPanel(QWidget):
         self.contentChanged.emit()
 
     def showing_summary(self) -> bool:
-        """True when the text area shows the step's summary (the projected form)."""
+        """True when the text area shows the step's summary (the projected form; in a side
+        column, followed by the whole text)."""
         step = self.current_step()
-        return step is not None and bool(_summary(step)) and not self._whole_text
+        return (
+            step is not None and bool(_summary(step)) and (not self._whole_text or not self._wide)
+        )
 
     def heading(self) -> str:
         """The question's heading in full (the strip shows its short form)."""
@@ -434,6 +436,13 @@ class LessonPanel(QWidget):
         if step is None:
             return text_to_html(NO_LESSON_TEXT)
         summary = _summary(step)
+        if summary and not wide:
+            # A side column has the height for both: the summary leads, in bold, and the
+            # explanation follows (a key point, then its reasons).
+            lead = text_to_html(summary)
+            if lead.startswith("<p>") and not GuiQt.mightBeRichText(summary):
+                lead = lead.replace("<p>", "<p><b>", 1).replace("</p>", "</b></p>", 1)
+            return lead + "<hr>" + step_html(step.text, step.citation)
         if summary and not self._whole_text:
             body = text_to_html(summary)
         else:
@@ -451,7 +460,7 @@ class LessonPanel(QWidget):
         self.text.setHtml(self._text_html(self._wide))
         step = self.current_step()
         # The summary names its source on hover; the whole text prints it under the text.
-        cited = step is not None and step.citation and self.showing_summary()
+        cited = step is not None and step.citation and self._wide and self.showing_summary()
         self.text.setToolTip(_safe_tip(f"Source: {step.citation}") if cited else "")
         self.text.verticalScrollBar().setValue(0)
 
@@ -495,7 +504,7 @@ class LessonPanel(QWidget):
         self.step_title.setText(step.title)
         summary = _summary(step)
         self._show_text()
-        self.more_button.setVisible(bool(summary))
+        self.more_button.setVisible(bool(summary) and self._wide)
         self.more_button.blockSignals(True)
         self.more_button.setChecked(self._whole_text)
         self.more_button.blockSignals(False)
