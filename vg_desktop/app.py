@@ -137,6 +137,7 @@ SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while trai
 # much as the other history views together: measured 15-20 ms a redraw on the 2-core machine)
 FEATURES_INTERVAL = 0.5
 SIDE_VIEWS = ("activation", "heatmap", "dataset", "features")  # show one run of A/B, named
+HISTORY_VIEWS = ("curves", "heatmap", "dataset", "features", "network")  # drawn when on screen
 FILE_JOB_PATIENCE_S = 60.0  # closing waits this long for a save under way (106 MB: 0.2-2 s)
 HEADLINE_INTERVAL = 0.5  # s between headline changes while training: numbers a class can read
 HEADLINE_SCALE = 1.15  # the headline's type, relative to the window's (A/B: 1.0, two lines)
@@ -185,7 +186,8 @@ class MainWindow(QMainWindow):
         self.current_file: Path | None = None
         self.editing = "A"
         self.showing = "A"  # the run the side views (activation, heatmap, data) show
-        self._dataset_key: tuple[str, int] | None = None
+        self._dataset_key: tuple[str, int] | None = None  # the run whose data the plot has
+        self._data_kind_key: tuple[str, int] | None = None  # ... whose kind the panel shows
         self._decision_shown = None  # the DecisionGrid on screen (grids arrive a few per second)
         self._slow_views_due = 0.0
         self._history_frame = False  # this frame-timer tick drew the history views
@@ -472,6 +474,10 @@ class MainWindow(QMainWindow):
         self._features_on_screen = False
         self._features_due = 0.0  # perf_counter time before which a training run's are not redrawn
         self.docks["features"].visibilityChanged.connect(self._on_features_visibility)
+        for key in HISTORY_VIEWS:
+            self.docks[key].visibilityChanged.connect(
+                lambda visible, k=key: self._on_panel_shown(k, visible)
+            )
         self.view_layout.stage_strip.exitRequested.connect(lambda: self.set_stage_view(False))
 
     def _action(self, text: str, slot, shortcuts=(), menu=None, checkable=False) -> QAction:
@@ -832,7 +838,7 @@ class MainWindow(QMainWindow):
         self.showing = "B" if (name == "B" and self.run_b is not None) else "A"
         run = self.shown_run
         self.activation_plot.set_activation(run.config.network.activation)
-        self._dataset_key = None
+        self._dataset_key = self._data_kind_key = None
         self._update_run_labels()
         self._update_feature_layer()
         run.drawn = None  # draw the newly shown run at the next frame
@@ -966,17 +972,13 @@ class MainWindow(QMainWindow):
         self._redraw()
 
     def _on_network_visibility(self, visible: bool) -> None:
-        self._network_on_screen = visible
-        if visible:
-            self._redraw()
+        self._network_on_screen = visible  # drawn as it comes on screen: _on_panel_shown
 
     def _on_features_visibility(self, visible: bool) -> None:
         # Qt says when the dock's tab is brought to the front or sent back (isVisible() of a
         # dock behind another tab is not reliable), so this flag is the source of truth.
         self._features_on_screen = visible
-        self._update_feature_layer()
-        if visible:
-            self._redraw()
+        self._update_feature_layer()  # drawn as it comes on screen: _on_panel_shown
 
     def _update_feature_layer(self) -> None:
         """Ask the shown run's training process for the selected layer's units while the
@@ -1303,20 +1305,56 @@ class MainWindow(QMainWindow):
         self.layer_info.setText(info)
 
     def _draw_history_views(self) -> None:
-        """Curves, heatmap and data, from the runs' histories and newest snapshots."""
+        """Curves, heatmap, data, features and network, from the runs' histories and newest
+        snapshots: those on screen. One behind another tab or closed is drawn when it comes
+        on screen (_on_panel_shown), so no frame pays for what nobody sees (a new run's first
+        frame drew them all: 100-140 ms with A/B at depth 100)."""
+        if self.shown_run.latest is None:
+            return  # run B just started: nothing of it to show yet
+        for key in HISTORY_VIEWS:
+            if self._view_on_screen(key):
+                self._draw_history_view(key)
+            elif key == "dataset":
+                self._show_data_kind()  # its tab's title says digits or points: keep it true
+
+    def _view_on_screen(self, key: str) -> bool:
+        """Panel ``key`` is shown in the window: not closed, not behind another tab. (A window
+        not shown yet, as in scripts and tests, counts as showing what it would show.)"""
+        return self.docks[key].isVisibleTo(self)
+
+    def _draw_history_view(self, key: str) -> None:
         shown = self.shown_run
         snap = shown.latest
         if snap is None:
             return
-        key = self.quantity.currentData()
-        self._draw_curves(shown, snap, key)
-        self._draw_heatmap(shown, snap, key)
-        self._draw_dataset(shown, snap, key)
-        self._draw_features(snap)
-        if self._network_on_screen:
+        quantity = self.quantity.currentData()
+        if key == "curves":
+            self._draw_curves(shown, snap, quantity)
+        elif key == "heatmap":
+            self._draw_heatmap(shown, snap, quantity)
+        elif key == "dataset":
+            self._draw_dataset(shown, snap, quantity)
+        elif key == "features":
+            self._draw_features(snap)
+        elif key == "network" and self._network_on_screen:
             self.network_picture.show_snapshot(
-                snap, snapshot_values(snap, key), self.bars.bounds(), QUANTITY_SYMBOLS[key]
+                snap,
+                snapshot_values(snap, quantity),
+                self.bars.bounds(),
+                QUANTITY_SYMBOLS[quantity],
             )
+
+    def draw_view_now(self, key: str) -> None:
+        """Draw history view ``key`` from the current data even if it is not on screen (an
+        export of it). Unknown keys do nothing."""
+        if key in HISTORY_VIEWS and self.shown_run.latest is not None:
+            self._draw_history_view(key)
+
+    def _on_panel_shown(self, key: str, visible: bool) -> None:
+        """A history view came on screen (its tab chosen, its panel opened): show the current
+        data before it paints, since frames skip views that are not on screen."""
+        if visible and not self._closing and self._view_on_screen(key):
+            self._draw_history_view(key)
 
     def _draw_features(self, snap: Snapshot) -> None:
         if not self._features_on_screen:
@@ -1342,15 +1380,16 @@ class MainWindow(QMainWindow):
 
     def _draw_curves(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
         ha = self.run_a.history
-        self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
-        self.curves.set_dataset(ha.dataset_steps, ha.dataset_loss, ha.dataset_accuracy)
-        if self.run_b is not None:
-            hb = self.run_b.history
-            self.curves.set_history_b(hb.steps, hb.loss, hb.accuracy)
-            self.curves.set_dataset(hb.dataset_steps, hb.dataset_loss, hb.dataset_accuracy, "b")
-        else:
-            self.curves.set_dataset(None, run="b")
-        self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
+        with self.curves.batch():  # the legend changes once, whatever changed
+            self.curves.set_history(ha.steps, ha.loss, ha.accuracy)
+            self.curves.set_dataset(ha.dataset_steps, ha.dataset_loss, ha.dataset_accuracy)
+            if self.run_b is not None:
+                hb = self.run_b.history
+                self.curves.set_history_b(hb.steps, hb.loss, hb.accuracy)
+                self.curves.set_dataset(hb.dataset_steps, hb.dataset_loss, hb.dataset_accuracy, "b")
+            else:
+                self.curves.set_dataset(None, run="b")
+            self.curves.set_chance_level(1.0 / snap.config.data.n_classes)
         settle(self.curves)
 
     def _draw_heatmap(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
@@ -1363,16 +1402,26 @@ class MainWindow(QMainWindow):
         self.heatmap.set_levels(*self.bars.bounds())
         settle(self.heatmap)
 
-    def _draw_dataset(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
+    def _show_data_kind(self) -> bool:
+        """Points or digits in the data panel, and its title, for the shown run's newest
+        snapshot (cheap; done even while the panel is behind another tab). True: images."""
+        shown = self.shown_run
+        snap = shown.latest
         images = snap.config.data.name in IMAGE_DATASETS
-        if self._dataset_key != (shown.name, snap.run_id):
-            self._dataset_key = (shown.name, snap.run_id)
+        if self._data_kind_key != (shown.name, snap.run_id):
+            self._data_kind_key = (shown.name, snap.run_id)
             self.data_stack.setCurrentWidget(self.digits_view if images else self.dataset_plot)
             self.draw_bar.setVisible(not images)
             if images:
                 self.draw_bar.toggle.setChecked(False)
             self.docks["dataset"].setWindowTitle(DATA_DOCK_TITLES[images])
             self._update_run_labels()  # A/B: the title names the run it shows
+        return images
+
+    def _draw_dataset(self, shown: RunSlot, snap: Snapshot, key: str) -> None:
+        images = self._show_data_kind()
+        if self._dataset_key != (shown.name, snap.run_id):
+            self._dataset_key = (shown.name, snap.run_id)
             if images:
                 self.digits_view.set_data(snap.data_x, snap.data_y)
             else:

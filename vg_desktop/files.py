@@ -50,6 +50,14 @@ EXPORT_TARGETS = {
 }
 
 
+# Export targets that are history views -> their panel (drawn only while on screen)
+EXPORTED_VIEWS = {
+    "curves": "curves",
+    "heatmap": "heatmap",
+    "data_view": "dataset",
+    "dataset_plot": "dataset",
+}
+
 # controller -> the slot that writes the weights it was asked for (at most one at a time)
 _WEIGHT_WRITERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -326,6 +334,8 @@ def export_to(window, target: str, path: Path) -> bool:
             label = run.name if window.run_b is not None else ""
             export_history(run.history, path, run.config, label)
         else:
+            # A view behind another tab is drawn only when it comes forward: draw it now.
+            window.draw_view_now(EXPORTED_VIEWS.get(target, ""))
             export_plot(getattr(window, target), path)
     except OSError as exc:
         show_error(window, "Export failed", f"{path.name} was not written: {exc}")

@@ -19,6 +19,7 @@ def choose_digits(qtbot, win):
 
 
 def test_choosing_digits_trains_on_64_inputs_and_shows_test_answers(qtbot, window, tmp_path):
+    window.docks["dataset"].raise_()  # views behind another tab are drawn when they come forward
     choose_digits(qtbot, window)
     config = window.controller.config
     assert (config.data.n_samples, config.data.n_classes, config.data.noise) == (1797, 10, 0.0)

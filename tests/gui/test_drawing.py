@@ -98,6 +98,7 @@ def after_click_data(window):
 
 
 def test_a_new_class_can_be_drawn(window, qtbot):
+    window.docks["dataset"].raise_()  # views behind another tab are drawn when they come forward
     plot = start_drawing(window, qtbot)
     picker = window.draw_bar.picker
     picker.setCurrentIndex(picker.count() - 1)

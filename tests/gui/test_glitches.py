@@ -60,6 +60,7 @@ def _with_depth(config, depth):
 
 
 def test_heatmap_follows_a_lesson_that_sets_fewer_layers(qtbot, window) -> None:
+    window.docks["heatmap"].raise_()  # views behind another tab are drawn when they come forward
     window.apply_config(_with_depth(window.controller.config, 30))
     for _ in range(3):
         window.step()

@@ -34,6 +34,7 @@ def shown(window, qtbot, name="custom"):
 def test_import_through_the_menu_trains_on_the_points(window, qtbot, tmp_path, monkeypatch):
     path = write_points(tmp_path / "trees.csv")
     monkeypatch.setattr(points_io.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.docks["dataset"].raise_()  # views behind another tab are drawn when they come forward
     window.import_points_action.trigger()
     snap = shown(window, qtbot)
     x, y, names = load_points_csv(path)

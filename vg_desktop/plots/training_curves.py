@@ -14,7 +14,9 @@ average is drawn from at most :data:`TREND_POINTS` points.
 
 from __future__ import annotations
 
+import contextlib
 import math
+from collections.abc import Iterator
 
 import numpy as np
 import pyqtgraph as pg
@@ -180,6 +182,11 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         self._chance_line.setVisible(False)
 
         self._legend = make_legend(theme, columns=4)
+        # What the legend shows now, and whether a batch of setters is under way (see batch()):
+        # rebuilding it costs ~10 ms, and a new run's first frame changed it up to five times.
+        self._legend_shown: tuple | None = None
+        self._batching = False
+        self.legend_builds = 0  # how many times the legend was rebuilt (tests count them)
         put_legend_above(self.loss_plot, self._legend)
         self._side_by_side = False
         for plot in (self.loss_plot, self.accuracy_plot):
@@ -212,8 +219,22 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
         for plot in (self.loss_plot, self.accuracy_plot):
             plot.getAxis("left").setWidth(int(ticks + title + 14))
         restyle_legend(self._legend, theme)
+        self._legend_shown = None  # new colours and type: rebuild whatever it shows
         self._rebuild_legend()
         self._fit_titles()
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[None]:
+        """Setters called inside change the legend once, at the end (a frame calls five)."""
+        if self._batching:
+            yield
+            return
+        self._batching = True
+        try:
+            yield
+        finally:
+            self._batching = False
+            self._rebuild_legend()
 
     def set_history(self, steps: np.ndarray, loss: np.ndarray, accuracy: np.ndarray) -> None:
         """Run A's full history; ``accuracy`` is a fraction in [0, 1] as the engine reports it."""
@@ -295,7 +316,7 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
     def set_chance_level(self, fraction: float | None) -> None:
         """Dotted line at the accuracy of guessing (1 / classes), or None to hide it."""
         if fraction == self._chance:
-            return  # called every frame: rebuilding the legend each time costs ~10 ms
+            return
         self._chance = fraction
         self._chance_line.setVisible(fraction is not None)
         if fraction is not None:
@@ -411,7 +432,16 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             top = min(top, LOSS_CAP * first)
         self.loss_plot.setYRange(0.0, nice_ceiling(top * 1.04) if top > 0 else 1.0, padding=0)
 
+    def _legend_state(self) -> tuple:
+        return (self._has_b, self._run_labels, self._has_data, self._has_dataset, self._chance)
+
     def _rebuild_legend(self) -> None:
+        """Show the entries the plots' state asks for: only when that changed, and inside
+        :meth:`batch` only once, at its end."""
+        if self._batching or self._legend_state() == self._legend_shown:
+            return
+        self._legend_shown = self._legend_state()
+        self.legend_builds += 1
         t = self._theme
         size = swatch_size(t)
         self._legend.clear()
