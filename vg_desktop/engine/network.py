@@ -470,13 +470,12 @@ class Network:
         cfg = self.config
         depth, residual, norm_axis = cfg.depth, cfg.residual, self._norm_axis
         activation = self.activation
-        derivative_into, threshold = activation.derivative_into, activation.saturation_threshold
-        nonnegative = activation.nonnegative_derivative
+        derivative_into = activation.derivative_into
         tiny = np.finfo(self.dtype).tiny
         flush_every_layer = self.dtype == np.float32
         up = self.dtype.type(2.0 ** (-np.finfo(self.dtype).minexp // 2))
         down = self.dtype.type(1.0) / up
-        fprime, fprime_flat, mask = ws.fprime, ws.fprime_flat, ws.mask
+        fprime, mask = ws.fprime, ws.mask
 
         logits = ws.logits
         loss, probs = softmax_cross_entropy(logits, y)
@@ -498,18 +497,10 @@ class Network:
         for layer in range(top, -1, -1):
             if interrupt is not None and interrupt():
                 raise TrainingInterrupted
-            # f'(u_l), its sum and how many units are saturated (|f'| below the threshold).
+            # f'(u_l), its sums and how many units are saturated (|f'| below the threshold).
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
-                self._stream_sum(ws, layer, dh)
-                ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
-                ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
-                if nonnegative:
-                    np.less(fprime, threshold, out=mask)
-                else:
-                    np.abs(fprime, out=ws.abs)
-                    np.less(ws.abs, threshold, out=mask)
-                ws.saturated_count[layer] = np.count_nonzero(mask)
+                self._layer_statistics(ws, layer, dh)
 
             dz = ws.dz[layer]
             if norm_axis is None:
@@ -550,16 +541,30 @@ class Network:
                 dh = dh_below
         return loss, accuracy
 
-    def _stream_sum(self, ws: _Workspace, layer: int, dh: np.ndarray) -> None:
-        """Σ (dL/dh_l)², taken while dL/dh_l is in cache; dL/dh_l itself is kept only where
-        that sum cannot give the norm exactly (see :func:`norms_from_sums_of_squares`)."""
+    def _layer_statistics(self, ws: _Workspace, layer: int, dh: np.ndarray) -> None:
+        """Layer ``layer``'s sums for :meth:`_statistics`, taken while f'(u_l) (in
+        ``ws.fprime``) and dL/dh_l are in cache: Σ f', Σ f'², how many units are saturated
+        (|f'| below the activation's threshold) and Σ (dL/dh_l)². dL/dh_l itself is kept only
+        where that sum cannot give the norm exactly (see :func:`norms_from_sums_of_squares`).
+        One helper for both backward loops (plain/post-activation and pre-activation)."""
         if self._float64:
             flat = dh.reshape(-1)
             total = float(np.dot(flat, flat))
             ws.dh_sumsq[layer] = total
-            if SAFE_LOW < total < SAFE_HIGH:  # plain floats: a NumPy scalar test costs more
-                return
-        np.copyto(ws.dh_stack[layer], dh)
+            if not SAFE_LOW < total < SAFE_HIGH:  # plain floats: a NumPy scalar test costs more
+                np.copyto(ws.dh_stack[layer], dh)
+        else:
+            np.copyto(ws.dh_stack[layer], dh)
+        fprime, fprime_flat, mask = ws.fprime, ws.fprime_flat, ws.mask
+        ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
+        ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
+        activation = self.activation
+        if activation.nonnegative_derivative:
+            np.less(fprime, activation.saturation_threshold, out=mask)
+        else:
+            np.abs(fprime, out=ws.abs)
+            np.less(ws.abs, activation.saturation_threshold, out=mask)
+        ws.saturated_count[layer] = np.count_nonzero(mask)
 
     def _backward_pre_activation(
         self, ws: _Workspace, u_stack: np.ndarray, dh: np.ndarray, statistics: bool
@@ -569,13 +574,12 @@ class Network:
         dL/dh_l itself here, so the flushed values are what the identity path carries on)."""
         norm_axis = self._norm_axis
         activation = self.activation
-        derivative_into, threshold = activation.derivative_into, activation.saturation_threshold
-        nonnegative = activation.nonnegative_derivative
+        derivative_into = activation.derivative_into
         tiny = np.finfo(self.dtype).tiny
         flush_every_layer = self.dtype == np.float32
         up = self.dtype.type(2.0 ** (-np.finfo(self.dtype).minexp // 2))
         down = self.dtype.type(1.0) / up
-        fprime, fprime_flat, mask = ws.fprime, ws.fprime_flat, ws.mask
+        fprime, mask = ws.fprime, ws.mask
         which = 0 if dh is ws.dh[0] else 1
         interrupt = self.interrupt
         for layer in range(self.config.depth - 1, 0, -1):
@@ -585,15 +589,7 @@ class Network:
             np.copyto(dz, dh)  # dL/dz_l = dL/dh_l: h_l = h_{l-1} + z_l
             derivative_into(u_stack[layer], ws.a[layer], fprime)
             if statistics:
-                self._stream_sum(ws, layer, dh)
-                ws.fprime_sum[layer] = np.add.reduce(fprime_flat, dtype=np.float64)
-                ws.fprime_sumsq[layer] = np.dot(fprime_flat, fprime_flat)
-                if nonnegative:
-                    np.less(fprime, threshold, out=mask)
-                else:
-                    np.abs(fprime, out=ws.abs)
-                    np.less(ws.abs, threshold, out=mask)
-                ws.saturated_count[layer] = np.count_nonzero(mask)
+                self._layer_statistics(ws, layer, dh)
             rows = ws.dz_rows[layer]
             sumsq = ws.dz_sumsq[layer] = np.dot(rows, rows)
             vanished = sumsq < tiny
