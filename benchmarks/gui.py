@@ -55,14 +55,24 @@ def make_window(app, depth: int, width: int = 32):
     window.resize(1920, 1080)
     window.controls.speed.setCurrentIndex(window.controls.speed.findData(None))  # Maximum
     window.show()
-    if SHOW_FEATURES:  # the "Layer features" tab in front, at the middle layer
-        window.docks["features"].raise_()
+    if VIEW_IN_FRONT != "default":  # at the middle layer
         window.layer.setValue(max(1, depth // 2))
     wait_until(app, lambda: window.frames_drawn > 0, 30, "first frame")
+    if VIEW_IN_FRONT != "default":
+        # Raised once the first layout pass has put the panels in their tabs (before it, a
+        # raise finds no tab and the default view stays in front, measuring nothing new).
+        window.docks[VIEW_IN_FRONT].raise_()
+        wait_until(app, lambda: window.docks[VIEW_IN_FRONT].isVisible(), 30, "view in front")
+        on_screen = {"features": window._features_on_screen, "network": window._network_on_screen}
+        if not on_screen[VIEW_IN_FRONT]:
+            raise RuntimeError(f"the {VIEW_IN_FRONT} view is not on screen")
     return window
 
 
-SHOW_FEATURES = False  # --features: measure with the Layer features view on screen
+# --view: the history view in front ("features": the Layer features, whose units the training
+# process computes; "network": the network picture); "default" leaves the data view there.
+VIEWS = ("default", "features", "network")
+VIEW_IN_FRONT = "default"
 
 
 def pump(app, seconds: float) -> None:
@@ -324,13 +334,16 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="memory over 10 minutes")
     parser.add_argument("--seconds", type=float, default=6.0, help="per measurement")
     parser.add_argument(
-        "--features",
-        action="store_true",
-        help="with the Layer features view in front (it computes the middle layer's units)",
+        "--view",
+        choices=VIEWS,
+        default="default",
+        help="the view in front of the data view: 'features' (the Layer features, whose units"
+        " the training process computes for the middle layer) or 'network' (the network picture)",
     )
+    parser.add_argument("--features", action="store_true", help="the same as --view features")
     args = parser.parse_args()
-    global SHOW_FEATURES
-    SHOW_FEATURES = args.features
+    global VIEW_IN_FRONT
+    VIEW_IN_FRONT = "features" if args.features else args.view
     RESULTS.mkdir(parents=True, exist_ok=True)
 
     from PySide6.QtWidgets import QApplication
@@ -420,7 +433,7 @@ def main() -> None:
 
     out["stalls"] = stalls(app)  # prints its own figures
 
-    name = "gui-features.json" if args.features else "gui.json"
+    name = "gui.json" if VIEW_IN_FRONT == "default" else f"gui-{VIEW_IN_FRONT}.json"
     (RESULTS / name).write_text(json.dumps(out, indent=2) + "\n")
     print(f"wrote {RESULTS / name}")
 
