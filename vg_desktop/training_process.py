@@ -29,6 +29,7 @@ from . import limit_blas_threads
 limit_blas_threads()  # one BLAS thread per training process, before NumPy is imported
 
 from .engine import ExperimentConfig  # noqa: E402
+from .snapshot_transport import SnapshotSender  # noqa: E402
 from .training_loop import TrainingLoop  # noqa: E402
 
 COMMANDS = frozenset(
@@ -109,9 +110,12 @@ def serve(
     # The listener thread shares the GIL with the training loop: let it in within 1 ms.
     sys.setswitchinterval(0.001)
     send_lock = threading.Lock()
+    sender = SnapshotSender()  # what the window already has is not pickled again
 
     def send(kind: str, *payload) -> None:
         with send_lock:
+            if kind == "snapshot":
+                payload = (sender.strip(payload[0]),)
             try:
                 events.send((kind, payload))
             except (BrokenPipeError, EOFError, OSError):

@@ -31,6 +31,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from .engine import ExperimentConfig
 from .snapshot import DecisionGrid, Snapshot
+from .snapshot_transport import SnapshotReceiver
 from .training_loop import TrainingLoop
 
 ISOLATION = "process"  # or "thread": the loop in this process (fault-injection tests)
@@ -93,13 +94,15 @@ def same_grid(a: DecisionGrid, b: DecisionGrid) -> bool:
 def _read_events(events):
     """Source for a training process: read until it says "finished" or the pipe closes.
 
-    Every snapshot carries the newest decision grid, and unpickling makes a new object of it
-    each time; the window redraws the decision regions only when the grid object changes, so an
-    unchanged grid is handed on as the object that came before.
+    The process sends the decision grid, dataset and layer features only when they change
+    (:mod:`vg_desktop.snapshot_transport`); they are put back here, as the objects that came
+    before. The window redraws the decision regions only when the grid object changes, so a new
+    grid equal to the last one is handed on as the object that came before too.
     """
 
     def source(deliver) -> None:
         grid: DecisionGrid | None = None
+        snapshots = SnapshotReceiver()  # puts back the fields the process did not send again
         while True:
             try:
                 kind, payload = events.recv()
@@ -111,8 +114,11 @@ def _read_events(events):
             if kind == "finished":
                 return
             payload = refreeze(payload)
+            if kind == "snapshot":
+                payload = (snapshots.restore(payload[0]),)
             if kind == "snapshot" and payload[0].decision is not None:
-                if grid is not None and same_grid(payload[0].decision, grid):
+                new = payload[0].decision
+                if grid is not None and new is not grid and same_grid(new, grid):
                     payload = (replace(payload[0], decision=grid),)
                 else:
                     grid = payload[0].decision
