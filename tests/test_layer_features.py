@@ -16,7 +16,7 @@ from vg_desktop.layer_features import (
     plane_extent,
     sample_digits,
 )
-from vg_desktop.training_loop import TrainingLoop
+from vg_desktop.training_loop import DecisionGridBuilder, TrainingLoop
 
 
 def test_plane_features_are_the_unit_outputs_over_the_decision_views_extent():
@@ -89,3 +89,60 @@ def test_the_loop_sends_features_for_the_layer_on_screen_only():
         thread.join(10)
     layers = {s.features.layer for s in snapshots if s.features is not None}
     assert layers == {2, 4}
+
+
+def test_unit_outputs_are_computed_only_while_the_view_is_on_screen_at_the_grids_cadence(
+    monkeypatch,
+):
+    """Counted, not timed: no unit outputs while the view is hidden, and while it is on screen
+    at most one computation per finished decision grid (plus one for each layer change)."""
+    import vg_desktop.training_loop as training_loop
+
+    counts = {"features": 0, "grids": 0}
+    real_features, real_advance = training_loop.layer_features, DecisionGridBuilder.advance
+
+    def counted_features(run, layer):
+        counts["features"] += 1
+        return real_features(run, layer)
+
+    def counted_advance(self, run):
+        grid = real_advance(self, run)
+        counts["grids"] += grid is not None
+        return grid
+
+    monkeypatch.setattr(training_loop, "layer_features", counted_features)
+    monkeypatch.setattr(DecisionGridBuilder, "advance", counted_advance)
+    snapshots = []
+    got = threading.Condition()
+
+    def send(kind, *payload):
+        if kind == "snapshot":
+            with got:
+                snapshots.append(payload[0])
+                got.notify_all()
+
+    def wait_for(predicate, timeout=30):
+        with got:
+            assert got.wait_for(predicate, timeout)
+
+    config = replace(ExperimentConfig(), network=NetworkConfig(depth=4, width=8))
+    loop = TrainingLoop(config, send)
+    thread = threading.Thread(target=loop.run)
+    thread.start()
+    try:
+        loop.play()
+        wait_for(lambda: counts["grids"] >= 3)  # hidden: grids finish, no unit outputs
+        assert counts["features"] == 0
+        grids_shown = counts["grids"]
+        loop.set_feature_layer(3)
+        wait_for(lambda: counts["grids"] >= grids_shown + 3)
+        shown = counts["features"]
+        assert 1 <= shown <= counts["grids"] - grids_shown + 1
+        loop.set_feature_layer(None)  # hidden again
+        grids_hidden = counts["grids"]
+        wait_for(lambda: counts["grids"] >= grids_hidden + 3)
+        assert counts["features"] <= shown + 1  # at most the one under way when it was hidden
+        loop.pause()
+    finally:
+        loop.request_stop()
+        thread.join(10)
