@@ -117,3 +117,18 @@ def test_exporting_a_view_behind_another_tab_exports_current_data(qtbot, window,
     assert window.heatmap.image_shape()[1] != 6  # not drawn while hidden
     assert files.export_to(window, "heatmap", tmp_path / "heatmap.png")
     assert window.heatmap.image_shape() == (len(window.run_a.history.steps), 6)
+
+
+def test_a_legend_rebuilt_with_many_entries_is_laid_out_once(qtbot):
+    from vg_desktop.plots.theme import LIGHT, Swatch, add_entry, make_legend, swatch_size
+
+    legend = make_legend(LIGHT, columns=4)
+    before = legend.layouts_done
+    with legend.rebuilding():
+        legend.clear()
+        for k in range(5):
+            add_entry(legend, Swatch(lambda p, r: None, swatch_size(LIGHT)), f"entry {k}", "e")
+    assert legend.layouts_done == before + 1
+    assert [label.text for _, label in legend.items] == [f"entry {k}" for k in range(5)]
+    add_entry(legend, Swatch(lambda p, r: None, swatch_size(LIGHT)), "one more")  # at once
+    assert legend.layouts_done == before + 2

@@ -366,6 +366,10 @@ class ActivationPlot(pg.PlotWidget):
 
     # ------------------------------------------------------------------ legend
     def _rebuild_legend(self) -> None:
+        with self._legend.rebuilding():  # laid out once, not once per entry
+            self._fill_legend()
+
+    def _fill_legend(self) -> None:
         t = self._theme
         size = swatch_size(t)
         self._legend.clear()

@@ -301,6 +301,10 @@ class DatasetPlot(pg.PlotWidget):
         self._rebuild_legend(size)
 
     def _rebuild_legend(self, symbol_size: int) -> None:
+        with self._legend.rebuilding():  # laid out once, not once per entry
+            self._fill_legend(symbol_size)
+
+    def _fill_legend(self, symbol_size: int) -> None:
         t = self._theme
         self._legend.clear()
         for k in range(self._n_classes):

@@ -662,9 +662,8 @@ class GradientBarsPlot(pg.PlotWidget):
         the estimate does not model this network: the overlay then shows that note instead of
         a line that would miss the bars by orders of magnitude.
         """
-        if prediction_note != self._prediction_note_text:
-            self._prediction_note_text = prediction_note
-            self._rebuild_legend()
+        legend_changed = prediction_note != self._prediction_note_text
+        self._prediction_note_text = prediction_note
         had_b = self._has_b
         self._set_run(self._a, values)
         self._has_b = values_b is not None
@@ -674,7 +673,7 @@ class GradientBarsPlot(pg.PlotWidget):
         self._bottom_axis.has_output = self._quantity in ("weight", "update", "distance")
         if n != self._n_columns or had_b != self._has_b:
             self._set_x_range(n)
-        if had_b != self._has_b:
+        if legend_changed or had_b != self._has_b:  # once, whatever changed
             self._rebuild_legend()
         self._redraw(colors_changed=True)
 
@@ -1089,6 +1088,10 @@ class GradientBarsPlot(pg.PlotWidget):
 
     # ------------------------------------------------------------------ legend
     def _rebuild_legend(self) -> None:
+        with self._legend.rebuilding():  # laid out once, not once per entry
+            self._fill_legend()
+
+    def _fill_legend(self) -> None:
         t = self._theme
         size = swatch_size(t)
         self._legend.clear()

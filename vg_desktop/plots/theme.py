@@ -9,9 +9,10 @@ PRESENTATION.
 
 from __future__ import annotations
 
+import contextlib
 import html
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 import pyqtgraph as pg
@@ -415,6 +416,22 @@ class FlowLegend(pg.LegendItem):
         self.available_width: float | None = None
         self.host_layout: QGraphicsGridLayout | None = None
         self.layout.setContentsMargins(2, 2, 2, 2)
+        self._deferring = False  # inside rebuilding(): lay out once, at the end
+        self.layouts_done = 0  # how many times the entries were laid out (tests count them)
+
+    @contextlib.contextmanager
+    def rebuilding(self) -> Iterator[None]:
+        """Clear and add entries inside: one layout at the end instead of one per entry (each
+        tries every text level and column count: a five-entry legend took ~10 ms)."""
+        if self._deferring:
+            yield
+            return
+        self._deferring = True
+        try:
+            yield
+        finally:
+            self._deferring = False
+            self.updateSize()
 
     def _addItemToLayout(self, sample, label) -> None:
         pass  # placed by _flow() in updateSize()
@@ -462,6 +479,9 @@ class FlowLegend(pg.LegendItem):
 
     def updateSize(self) -> None:
         # pyqtgraph sums item sizes before the items are laid out; ask the layout instead.
+        if getattr(self, "_deferring", False):  # (pyqtgraph's __init__ calls this too)
+            return
+        self.layouts_done = getattr(self, "layouts_done", 0) + 1
         w = h = 0.0
         if self.items:
             for level, columns in self._layouts():

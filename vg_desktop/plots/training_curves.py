@@ -442,6 +442,10 @@ class TrainingCurvesPlot(pg.GraphicsLayoutWidget):
             return
         self._legend_shown = self._legend_state()
         self.legend_builds += 1
+        with self._legend.rebuilding():  # laid out once, not once per entry
+            self._fill_legend()
+
+    def _fill_legend(self) -> None:
         t = self._theme
         size = swatch_size(t)
         self._legend.clear()
