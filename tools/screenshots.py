@@ -46,11 +46,14 @@ def main(out: Path) -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     for name, net in SCENARIOS.items():
         for size_name, (w, h) in SIZES.items():
+            # Fresh settings of its own: one window's saved state must not set up the next.
+            os.environ["VG_DESKTOP_SETTINGS_FILE"] = str(out / f".{name}-{size_name}.ini")
             window = MainWindow()
             try:
                 shoot(app, window, net, w, h, out, name, size_name)
             finally:
                 window.close()  # stops the worker thread even when a wait timed out
+                Path(os.environ.pop("VG_DESKTOP_SETTINGS_FILE")).unlink(missing_ok=True)
 
 
 def shoot(app, window, net, w, h, out, name, size_name) -> None:
@@ -181,7 +184,11 @@ def inside_layers(out: Path, only: bool = False) -> None:
             window.show()
             window.bars.set_animated(False)
             wait_until(app, lambda w=window: w.frames_drawn > 0, 20, "first frame")
+            # The first layout passes put the controls in the bottom tabs and bring them to the
+            # front: the step's "features" view must come to the front after them.
+            settle(app, window)
             window.apply_lesson_step(step)
+            settle(app, window)
             window.controls.speed.setCurrentIndex(window.controls.speed.count() - 1)
             window.controller.set_stop_conditions(steps, None)
             window.controller.play()
