@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -207,7 +208,8 @@ def inside_layers(out: Path, only: bool = False) -> None:
                 180,
                 f"{steps} steps and their layer features",
             )
-            app.processEvents()
+            settle(app, window)
+            pump(app, 0.5)  # the views' own layouts follow their new sizes
             window.grab().save(str(out / f"{name}-1280x720.png"))
             window.docks["features"].grab().save(str(out / f"{name}.png"))
             print(out / f"{name}.png")
@@ -293,6 +295,14 @@ def own_points(out: Path) -> None:
 
 MATRIX_SIZES = [(1024, 768), (1280, 720), (1280, 800), (1366, 768), (1920, 1080), (2560, 1440)]
 MATRIX_THEMES = ("light", "dark", "presentation")
+
+
+def pump(app, seconds: float) -> None:
+    """Process events for ``seconds``."""
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.01)
 
 
 def settle(app, window) -> None:

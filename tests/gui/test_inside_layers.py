@@ -219,3 +219,31 @@ def test_the_features_view_reuses_its_cells_when_the_layer_kind_or_count_changes
     qtbot.wait(50)
     widths = {round(box.geometry().width()) for box, _ in view._cells}
     assert len(widths) == 1 and widths.pop() > 40  # 7 equal cells fill the view again
+
+
+@pytest.mark.parametrize("size", [(1280, 720), (1920, 1080)], ids=["1280x720", "1920x1080"])
+def test_the_features_cells_fill_their_place_in_a_window_made_after_another(qtbot, size):
+    """In a second window of one process the cells' layout kept the width of the view's first
+    place (430 of 1,276 pixels: 16 cells of 40 pixels in a third of a wide tab). The cells now
+    fill the view, two rows of eight in a wide tab."""
+    from vg_desktop.app import MainWindow
+
+    for _ in range(2):
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.resize(*size)
+        win.show()
+        qtbot.waitUntil(lambda w=win: w.frames_drawn > 0, timeout=10000)
+        # The first layout passes bring the controls forward in the bottom tabs: after them.
+        qtbot.waitUntil(lambda w=win: not w.view_layout._timer.isActive(), timeout=5000)
+        qtbot.wait(200)
+        show_features(qtbot, win)
+        view = win.features_view
+        qtbot.waitUntil(lambda v=view: v.features is not None, timeout=10000)
+        qtbot.wait(300)
+        assert view.ci.geometry().width() == view.width()
+        bar = view._bar.geometry()
+        assert bar.right() > view.width() - 20  # the colour bar at the right edge
+        cells = [box.geometry().width() for box, _ in view._cells]
+        assert min(cells) > (view.width() - bar.width()) / 8 - 10, cells
+        win.close()

@@ -401,16 +401,20 @@ win.bars.set_animated(False)
 settle(win)
 report = layout_probe.measure(win, drawers=win.view_layout.drawers())
 image = win.grab().toImage()
+pens = {
+    "f(x) curve": win.activation_plot._f.opts["pen"].widthF(),
+    "bars axis": win.bars.getPlotItem().getAxis("left").pen().widthF(),
+}
 print(json.dumps({"dpr": image.devicePixelRatio(), "pixels": [image.width(), image.height()],
-                  "plots": report.plots, "problems": report.problems()}))
+                  "plots": report.plots, "problems": report.problems(), "pens": pens}))
 win.close()
 """
 
 
 @pytest.mark.parametrize("scale", ["1", "2"])
 def test_hidpi_lays_out_in_the_same_logical_pixels(scale, tmp_path):
-    """QT_SCALE_FACTOR=2: twice the pixels, the same layout in logical pixels (nothing
-    doubled or halved), and the same minimums."""
+    """QT_SCALE_FACTOR=2: twice the pixels, the same layout in logical pixels and lines as
+    thick (nothing doubled or halved), and the same minimums."""
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", QT_SCALE_FACTOR=scale)
     env["VG_DESKTOP_SETTINGS_FILE"] = str(tmp_path / "settings.ini")
     env["PYTHONPATH"] = str(ROOT)
@@ -427,11 +431,15 @@ def test_hidpi_lays_out_in_the_same_logical_pixels(scale, tmp_path):
     assert result["dpr"] == float(scale)
     assert result["pixels"] == [1024 * int(scale), 768 * int(scale)]
     assert not result["problems"], result["problems"]
-    HIDPI_RESULTS[scale] = result["plots"]
+    HIDPI_RESULTS[scale] = result
     if len(HIDPI_RESULTS) == 2:
-        for name, (w, h) in HIDPI_RESULTS["1"].items():
-            w2, h2 = HIDPI_RESULTS["2"][name]
+        for name, (w, h) in HIDPI_RESULTS["1"]["plots"].items():
+            w2, h2 = HIDPI_RESULTS["2"]["plots"][name]
             assert abs(w2 - w) <= 6 and abs(h2 - h) <= 6, (name, (w, h), (w2, h2))
+        # Lines as thick in logical pixels: pens are cosmetic (device pixels), so their
+        # widths double with the ratio (at ratio 2 they were drawn half as thick as at 1).
+        for name, width in HIDPI_RESULTS["1"]["pens"].items():
+            assert HIDPI_RESULTS["2"]["pens"][name] == pytest.approx(2 * width), name
 
 
 HIDPI_RESULTS: dict[str, dict] = {}

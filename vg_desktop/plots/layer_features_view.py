@@ -110,6 +110,10 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         bar_axis.setWidth(None)  # as wide as its tick labels and title need (no overlap)
         self._cells_layout.setSpacing(3)
         self._cells_layout.setContentsMargins(0, 0, 0, 0)
+        # The cells take the width the colour bar does not need: in a wide, short bottom tab
+        # they sat in a third of it, 40 pixels each.
+        self.ci.layout.setColumnStretchFactor(0, 1)
+        self.ci.layout.setColumnStretchFactor(1, 0)
         self.ci.setContentsMargins(4, 2, 4, 2)
         self._layout_key: tuple | None = None
         self._cell_rect: QRectF | None = None
@@ -174,11 +178,33 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
         else:
             self._show_cells(features)
         self._set_title(self._describe(features))
+        self._fill_view()
+
+    def _fill_view(self) -> None:
+        """Keep the cells' layout as large as the view. In a window made after another one,
+        it stayed at the width of the place the view first had (430 of 1,276 pixels, the
+        cells 40 pixels wide) although the view had its new size and range."""
+        whole = QRectF(0, 0, self.width(), self.height())
+        ci = getattr(self, "ci", None)  # (a resize comes during construction)
+        if ci is not None and ci.geometry() != whole:
+            ci.setGeometry(whole)
 
     # ------------------------------------------------------------------ drawing
     def _set_title(self, text: str) -> None:
         t = self._theme
         self._title.setText(text, color=t.foreground, size=f"{t.tick_font_pt}pt")
+        self._wrap_title()
+
+    def _wrap_title(self) -> None:
+        """The title wraps to the view's width: one line was the layout's minimum width, and
+        in a narrow place (the data view's, 265 pixels at 1920x1080) it pushed the cells and
+        the colour bar out of the view."""
+        item = self._title.item
+        room = max(80.0, self.width() - 16.0)
+        item.setTextWidth(-1)  # its natural width first
+        if item.boundingRect().width() > room:
+            item.setTextWidth(room)
+        self._title.updateMin()
 
     def _describe(self, f: LayerFeatures) -> str:
         """A short title (it must fit a dock 400 pixels wide); the tooltip says the rest."""
@@ -255,10 +281,26 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             box.invertY(invert_y)
         return box, image, frame
 
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_title"):
+            self._wrap_title()
+        self._fill_view()
+        # A new shape of the view may want another grid (2 x 8 in a wide tab, 4 x 4 square).
+        f = getattr(self, "_features", None)  # (a resize may come during construction)
+        if f is not None and f.kind != "samples" and self.isVisible():
+            n = len(f.units)
+            if self._layout_key is not None and self._layout_key[2:] != grid_shape(
+                n, self._aspect()
+            ):
+                self._show_cells(f)
+
+    def _aspect(self) -> float:
+        return max(self.width() - 60, 1) / max(self.height() - 40, 1)  # minus bar and title
+
     def _show_cells(self, f: LayerFeatures) -> None:
         n = len(f.units)
-        aspect = max(self.width() - 60, 1) / max(self.height() - 40, 1)  # minus bar and title
-        rows, cols = grid_shape(n, aspect)
+        rows, cols = grid_shape(n, self._aspect())
         weights = f.kind == "weights"
 
         def cells() -> list:

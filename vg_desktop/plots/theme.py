@@ -339,6 +339,40 @@ def configure_pyqtgraph(theme: Theme = LIGHT) -> None:
         background=theme.background,
         foreground=theme.foreground,
     )
+    scale_cosmetic_pens()
+
+
+def device_pixel_ratio() -> float:
+    """The screens' largest device pixel ratio (2 on a HiDPI screen, 1 without a screen)."""
+    from PySide6.QtGui import QGuiApplication
+
+    app = QGuiApplication.instance()
+    return float(app.devicePixelRatio()) if app is not None else 1.0
+
+
+def scale_cosmetic_pens() -> None:
+    """Make pyqtgraph's pens as thick in logical pixels on a HiDPI screen as elsewhere.
+
+    pyqtgraph's pens are cosmetic: their width is in device pixels, so at device pixel ratio 2
+    every curve, axis and threshold line was drawn half as thick as the type around it (seen
+    in docs/screenshots/matrix/*-scale2.png). ``mkPen`` now multiplies a new pen's width by
+    the ratio; a pen made from a pen is copied as it is (not scaled twice)."""
+    original = pg.functions.mkPen
+    if getattr(original, "scales_for_hidpi", False):
+        return
+
+    def mkPen(*args, **kwargs):  # noqa: N802 (pyqtgraph's name)
+        pen = original(*args, **kwargs)
+        if len(args) == 1 and not kwargs and isinstance(args[0], QPen):
+            return pen  # a copy of a pen already made (and scaled)
+        ratio = device_pixel_ratio()
+        if ratio != 1.0 and pen.isCosmetic() and pen.style() != Qt.PenStyle.NoPen:
+            pen.setWidthF(max(pen.widthF(), 1.0) * ratio)
+        return pen
+
+    mkPen.scales_for_hidpi = True
+    pg.functions.mkPen = mkPen
+    pg.mkPen = mkPen
 
 
 def css_size(points: int) -> str:
