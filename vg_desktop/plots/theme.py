@@ -361,7 +361,7 @@ def scale_cosmetic_pens() -> None:
     if getattr(original, "scales_for_hidpi", False):
         return
 
-    def mkPen(*args, **kwargs):  # noqa: N802 (pyqtgraph's name)
+    def mkPen(*args, **kwargs):  # pyqtgraph's name
         pen = original(*args, **kwargs)
         if len(args) == 1 and not kwargs and isinstance(args[0], QPen):
             return pen  # a copy of a pen already made (and scaled)
