@@ -608,6 +608,12 @@ class MainWindow(QMainWindow):
         self.status_label = QLabel("Step 0")
         self.status_label.setAccessibleName("Run status")
         self.statusBar().addPermanentWidget(self.status_label, 1)
+        # The run's status fills the bar, so a message ("Saving …", "Opened …") had no room and
+        # was never seen: while one shows, it takes the status's place.
+        self.statusBar().messageChanged.connect(self._on_status_message)
+
+    def _on_status_message(self, message: str) -> None:
+        self.status_label.setVisible(not message)
 
     def _connect(self) -> None:
         c = self.controls

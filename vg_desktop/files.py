@@ -173,6 +173,7 @@ def open_in_background(window, path: Path) -> bool:
         return False
 
     def opened(result, error) -> None:
+        window.statusBar().clearMessage()  # "Opening …"
         if isinstance(error, ExperimentFileError):
             _cannot_open(window, path, error)
         elif error is not None:
@@ -291,6 +292,7 @@ def _save_with_weights(window, path: Path) -> bool:
 
     def written(_result, error) -> None:
         _set_saving(window, False)
+        window.statusBar().clearMessage()  # "Saving …"
         if isinstance(error, (OSError, ValueError)):
             reason = error.strerror if isinstance(error, OSError) and error.strerror else error
             show_error(

@@ -139,6 +139,8 @@ def test_save_with_weights_encodes_and_writes_off_the_gui_thread(
     path = tmp_path / "trained.vgx"
     assert files.save_to(window, path, with_weights=True)
     assert "Saving trained.vgx" in window.statusBar().currentMessage()
+    # ... on screen: the run's status (which fills the bar) makes room for it meanwhile
+    assert not window.status_label.isVisible()
     qtbot.waitUntil(writing.is_set, timeout=10_000)  # the GUI thread is free meanwhile
     assert window.file_jobs.busy("save") and files.saving(window)
     actions = (window.save_action, window.save_as_action, window.save_weights_action)
@@ -149,6 +151,8 @@ def test_save_with_weights_encodes_and_writes_off_the_gui_thread(
         release.set()
     assert "Saved trained.vgx and its weights" in window.statusBar().currentMessage()
     assert all(a.isEnabled() for a in actions)
+    window.statusBar().clearMessage()
+    assert window.status_label.isVisible()
     assert file_calls.names() == {"encode_weights", "save_pair"}
     assert file_calls.on_gui() == [], file_calls.calls
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".ini") == [
@@ -181,6 +185,7 @@ def test_opening_weights_reads_and_decodes_them_off_the_gui_thread(
     with qtbot.waitSignal(window.file_jobs.finished, timeout=20_000):
         assert window.open_in_background(bad)
     assert "bad.vgx was not opened" in window.last_error
+    assert "Opening" not in window.statusBar().currentMessage()
     assert window.run_a.config == config
     for box in window.findChildren(QMessageBox):
         box.close()
