@@ -132,3 +132,14 @@ def test_a_legend_rebuilt_with_many_entries_is_laid_out_once(qtbot):
     assert [label.text for _, label in legend.items] == [f"entry {k}" for k in range(5)]
     add_entry(legend, Swatch(lambda p, r: None, swatch_size(LIGHT)), "one more")  # at once
     assert legend.layouts_done == before + 2
+
+
+def test_compare_on_draws_nothing_until_run_b_has_a_snapshot(qtbot, window):
+    """Turning Compare A/B on changed nothing drawn, yet drew every view of run A again (40-50
+    ms of the click at depth 200); run B's first snapshot is drawn the moment it arrives."""
+    frames = window.frames_drawn
+    window.set_compare(True)
+    assert window.frames_drawn == frames
+    qtbot.waitUntil(lambda: window.run_b.drawn is not None, timeout=10_000)
+    assert len(window.bars.legend_texts()) > 0
+    assert any(t.startswith("B") for t in window.bars.legend_texts())
