@@ -65,7 +65,6 @@ class NetworkPicture(pg.PlotWidget):
         for item in self._shade_items:
             self._pi.addItem(item)
         self._shade_members: list[np.ndarray | None] = [None] * SHADES  # unit indices shown
-        self._shades = np.zeros(0, dtype=int)  # every drawn unit's shade, as drawn
         self._structure: tuple | None = None  # (depth, inputs, units, classes, rows)
         self._xs = self._ys = np.zeros(0)
         self._links_rgba: np.ndarray | None = None  # the links' colours and height, as drawn
