@@ -133,8 +133,9 @@ HISTORY_FIELD = {
 ZOOM_STEP = 1.15
 DEFAULT_SIZE = (1440, 900)  # before show_on_screen() fits the window to its screen
 SLOW_VIEW_INTERVAL = 0.15  # s between refreshes of the history views while training
-# s between redraws of the Layer features view while training (its 16 images cost about as
-# much as the other history views together: measured 15-20 ms a redraw on the 2-core machine)
+# s between redraws of the Layer features view while training: 16 images twice a second is
+# live enough to watch (a redraw measured ~2 ms and its paint ~4.5 ms on the 2-core machine,
+# benchmarks/NOTES.md)
 FEATURES_INTERVAL = 0.5
 SIDE_VIEWS = ("activation", "heatmap", "dataset", "features")  # show one run of A/B, named
 HISTORY_VIEWS = ("curves", "heatmap", "dataset", "features", "network")  # drawn when on screen
