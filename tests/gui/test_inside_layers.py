@@ -247,3 +247,41 @@ def test_the_features_cells_fill_their_place_in_a_window_made_after_another(qtbo
         cells = [box.geometry().width() for box, _ in view._cells]
         assert min(cells) > (view.width() - bar.width()) / 8 - 10, cells
         win.close()
+
+
+def test_the_features_view_draws_the_outputs_of_an_exploding_linear_network(qtbot):
+    """A deep linear network with gain 1.9 in float32 reaches outputs of ±3e38: pyqtgraph maps
+    an image to colours in the image's own type, that subtraction overflowed inside a paint,
+    and every repaint failed again (fuzz seed 1003159636, action 1756)."""
+    import warnings
+
+    from vg_desktop.plots.layer_features_view import LayerFeaturesView
+    from vg_desktop.snapshot import LayerFeatures
+
+    view = LayerFeaturesView()
+    qtbot.addWidget(view)
+    view.resize(600, 300)
+    view.show()
+    huge = np.array([-3.3e38, 3.3e38, 1.0, np.nan], dtype=np.float32)
+    units = np.arange(1, 5)
+    plane = LayerFeatures(
+        2, "plane", np.resize(huge, (4, 6, 6)), units, 4, 1, "linear", extent=(-1, 1, -1, 1)
+    )
+    samples = LayerFeatures(
+        3,
+        "samples",
+        np.resize(huge, (10, 4)),
+        units,
+        4,
+        2,
+        "linear",
+        samples=np.random.default_rng(0).random((10, 64)),
+        sample_labels=np.arange(10),
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an overflow anywhere in drawing fails the test
+        for f in (plane, samples):
+            view.show_features(f)
+            view.grab()
+            lo, hi = view.levels()
+            assert np.isfinite(lo) and np.isfinite(hi) and hi > lo

@@ -32,6 +32,16 @@ SAMPLE_GAP = 1  # pixels between sample digits (rows)
 CELLS_PER_IDLE_TICK = 2  # cells built ahead per idle turn of the event loop (~3 ms each)
 
 
+DRAWABLE = 1e150  # larger outputs are drawn as this (the colour is the scale's end anyway)
+
+
+def drawable(values: np.ndarray) -> np.ndarray:
+    """``values`` as float64 within ±DRAWABLE (NaN kept). pyqtgraph maps an image to colours
+    in the image's own type: float32 outputs of an exploding linear network (±3e38) overflowed
+    in that subtraction, inside a paint, and every repaint failed again."""
+    return np.clip(np.asarray(values, dtype=np.float64), -DRAWABLE, DRAWABLE)
+
+
 def output_levels(values: np.ndarray, activation: str) -> tuple[float, float]:
     """The shared colour scale of unit outputs: the activation's range, or the values' span."""
     if activation in BOUNDED:
@@ -310,17 +320,17 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             return [(box, k // cols, k % cols) for k, (box, _, _) in enumerate(pool)]
 
         force_layout = self._use_layout((f.kind, n, rows, cols), cells)
-        values = f.values
+        values = drawable(f.values)
         if weights:
             cmap = WEIGHT_MAP
             rect = QRectF(0, 0, f.values.shape[2], f.values.shape[1])
             if self.weight_mode == "change" and f.initial is not None:
-                values = np.asarray(f.values, np.float64) - f.initial
+                values = drawable(np.asarray(f.values, np.float64) - f.initial)
                 levels, label = change_levels(f.initial), "W − W₀"
             else:
-                levels, label = weight_levels(f.values), "weight W"
+                levels, label = weight_levels(values), "weight W"
         else:
-            levels, cmap = output_levels(f.values, f.activation), pg.colormap.get(OUTPUT_MAP)
+            levels, cmap = output_levels(values, f.activation), pg.colormap.get(OUTPUT_MAP)
             x0, x1, y0, y1 = f.extent
             rect = QRectF(x0, y0, x1 - x0, y1 - y0)
             label = "output f(u)"
@@ -355,11 +365,10 @@ class LayerFeaturesView(pg.GraphicsLayoutWidget):
             np.nan_to_num(digits), levels=(0.0, 1.0), lut=ink.getLookupTable(nPts=256)
         )
         self._samples_images.setRect(QRectF(0, 0, side, k * pitch))
-        levels, cmap = output_levels(f.values, f.activation), pg.colormap.get(OUTPUT_MAP)
+        values = drawable(f.values)
+        levels, cmap = output_levels(values, f.activation), pg.colormap.get(OUTPUT_MAP)
         units = f.values.shape[1]
-        self._samples_outputs.setImage(
-            np.asarray(f.values), levels=levels, lut=cmap.getLookupTable(nPts=256)
-        )
+        self._samples_outputs.setImage(values, levels=levels, lut=cmap.getLookupTable(nPts=256))
         # One square cell per (digit, unit), each row level with its digit.
         self._samples_outputs.setRect(QRectF(side + 2, 0, units * pitch, k * pitch))
         self._samples_box.setRange(QRectF(0, 0, side + 2 + units * pitch, k * pitch), padding=0.02)
