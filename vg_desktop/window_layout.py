@@ -139,7 +139,7 @@ class Panel(QWidget):
         self.content = content
         self._owner = owner
         self.setObjectName(f"panel_{key}")
-        self.title_label = QLabel(title)
+        self.title_label = ElidedLabel(title)
         self.title_label.setObjectName("panel_title")
         self._bold_title()
         box = QVBoxLayout(self)
@@ -202,6 +202,48 @@ class Panel(QWidget):
     def _on_toggled(self, on: bool) -> None:
         if on != self._owner.is_open(self.key):
             self.show() if on else self.hide()
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that ends in "…" when it has less room than its text (the whole text in
+    its tooltip): a panel's title shares its row with the panel's tools, and an A/B title such as
+    "Activation and its derivative — B: ReLU + He" was cut mid-word."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self._full = ""  # its full width when it fits; down to a few letters when it does not
+        self.setText(text)
+
+    def setText(self, text: str) -> None:
+        self._full = text
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def sizeHint(self):
+        hint = super().sizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance(self._full) + 4)
+        return hint
+
+    def minimumSizeHint(self):
+        hint = super().minimumSizeHint()
+        hint.setWidth(self.fontMetrics().horizontalAdvance("Activation…"))
+        return hint
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._elide()
+
+    def _elide(self) -> None:
+        shown = self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideRight, self.width())
+        QLabel.setText(self, shown)
+        self.setToolTip(self._full if shown != self._full else "")
 
 
 class StageStrip(QWidget):

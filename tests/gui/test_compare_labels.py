@@ -72,6 +72,15 @@ def test_compare_names_runs_everywhere_and_fills_differ_without_color(qtbot, win
 
     for key in SIDE_VIEWS:
         assert window.docks[key].windowTitle().endswith(f"— {label_b}")
+    # A title that shares its row with tools ends in "…" rather than mid-word; the whole
+    # title is its tooltip.
+    title = window.docks["activation"].title_label
+    assert title.full_text().endswith(f"— {label_b}")
+    shown = title.text()
+    assert shown == title.full_text() or (
+        shown.endswith("…") and title.toolTip() == title.full_text()
+    )
+    assert title.fontMetrics().horizontalAdvance(shown) <= title.width()
     assert window.show_other.isVisible() and window.show_other.text() == "Show run A"
     qtbot.waitUntil(lambda: window.layer_info.text().startswith(f"{label_b} · Layer"), timeout=3000)
     window.show_other.click()
