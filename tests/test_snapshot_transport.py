@@ -99,3 +99,38 @@ def test_a_new_object_is_sent_and_none_stays_none():
     third = sender.strip(replace(snap, data_x=new_x))
     assert third.data_x is new_x
     assert pickle.loads(pickle.dumps(UNCHANGED)) is UNCHANGED
+
+
+def test_messages_are_read_without_the_import_hook():
+    """A receiver thread reads a training process's messages without calling
+    builtins.__import__: PySide6 hooks it, and a receiver thread inside that hook while the GUI
+    thread was in Qt deadlocked the window (a CI run hung). The message reads the same."""
+    import builtins
+    import multiprocessing
+
+    from vg_desktop.pipe_receive import receive
+    from vg_desktop.snapshot_transport import UNCHANGED
+
+    message = ("snapshot", ({"grid": UNCHANGED, "values": np.arange(3.0)},))
+    reader, writer = multiprocessing.Pipe(duplex=False)
+    calls: list[str] = []
+    original = builtins.__import__
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return original(*args, **kwargs)
+
+    def read(how):
+        writer.send(message)
+        builtins.__import__ = counting
+        try:
+            return how(reader)
+        finally:
+            builtins.__import__ = original
+
+    kind, payload = read(receive)
+    assert kind == "snapshot" and payload[0]["grid"] is UNCHANGED
+    np.testing.assert_array_equal(payload[0]["values"], np.arange(3.0))
+    assert calls == []
+    read(lambda r: r.recv())  # the standard way goes through the hook: what is guarded against
+    assert calls

@@ -19,6 +19,8 @@ monkeypatch the engine to inject faults need it there.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import queue
 import sys
@@ -29,10 +31,26 @@ from dataclasses import fields, is_dataclass, replace
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from . import training_process  # imported here, on the GUI thread (see pipe_receive)
 from .engine import ExperimentConfig
+from .pipe_receive import receive
 from .snapshot import DecisionGrid, Snapshot
 from .snapshot_transport import SnapshotReceiver
 from .training_loop import TrainingLoop
+
+# Starting a process imports these on first use; imported here, on the GUI thread, so a
+# receiver thread starting its run's process does not (see pipe_receive).
+for _module in (
+    "multiprocessing.forkserver",
+    "multiprocessing.popen_forkserver",
+    "multiprocessing.popen_spawn_posix",
+    "multiprocessing.popen_spawn_win32",
+    "multiprocessing.resource_tracker",
+    "multiprocessing.spawn",
+):
+    with contextlib.suppress(ImportError):
+        importlib.import_module(_module)
+
 
 ISOLATION = "process"  # or "thread": the loop in this process (fault-injection tests)
 SHUTDOWN_PATIENCE_MS = 60_000  # thread isolation: after the first timeout, wait for a slow step
@@ -105,7 +123,7 @@ def _read_events(events):
         snapshots = SnapshotReceiver()  # puts back the fields the process did not send again
         while True:
             try:
-                kind, payload = events.recv()
+                kind, payload = receive(events)  # never through the import hook
             except (EOFError, OSError):
                 return
             except Exception:  # a message that cannot be read: treat the run as ended
@@ -268,20 +286,18 @@ class TrainingController(QObject):
         loop.run()
 
     def _start_process(self, config: ExperimentConfig, first_run_id: int) -> None:
-        from .training_process import context, hidden_main_module, serve
-
         try:
-            ctx = context()
+            ctx = training_process.context()
             commands_in, commands = ctx.Pipe(duplex=False)
             events, events_out = ctx.Pipe(duplex=False)
             process = ctx.Process(
-                target=serve,
+                target=training_process.serve,
                 args=(commands_in, events_out, config, first_run_id),
                 name="vg-desktop-training",
                 daemon=True,
             )
             try:
-                with hidden_main_module():
+                with training_process.hidden_main_module():
                     process.start()
             finally:
                 commands_in.close()  # the child's ends: closed here, so either side sees an exit
