@@ -105,23 +105,7 @@ def classroom(out: Path) -> None:
             window.bars.set_animated(False)
             wait_until(app, lambda: window.frames_drawn > 0, 20, "first frame")
             setup(window)
-            window.play()
-            wait_until(
-                app,
-                lambda: all(r.latest is not None and r.latest.step >= steps for r in window.runs()),
-                120,
-                f"{steps} steps",
-            )
-            window.pause()
-            wait_until(
-                app,
-                lambda: all(
-                    r.latest is not None and not r.latest.playing and r.drawn is r.latest
-                    for r in window.runs()
-                ),
-                30,
-                "paused frame",
-            )
+            trained(app, window, steps)
             app.processEvents()
             path = out / f"{name}.png"
             window.grab().save(str(path))
